@@ -2,12 +2,7 @@ import type { StepError } from './saga-events';
 
 /** The six top-level statechart states, which are also the saga statuses of the API. */
 export type SagaStatus =
-  | 'STARTED'
-  | 'EXECUTING'
-  | 'COMPENSATING'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'COMPENSATED';
+  'STARTED' | 'EXECUTING' | 'COMPENSATING' | 'COMPLETED' | 'FAILED' | 'COMPENSATED';
 
 export const FINAL_STATUSES: readonly SagaStatus[] = ['COMPLETED', 'FAILED', 'COMPENSATED'];
 

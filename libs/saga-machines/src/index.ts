@@ -1,0 +1,59 @@
+// The public surface of the pure saga engine: definitions -> XState machines -> pure steps.
+export type { RetryPolicy, SagaDefinition, SagaStepDefinition } from './saga-definition';
+export type {
+  CancelEvent,
+  CompensationAttemptFailedEvent,
+  CompensationFailedEvent,
+  CompensationSucceededEvent,
+  RetryEvent,
+  SagaEvent,
+  SagaEventType,
+  StartEvent,
+  StepAttemptFailedEvent,
+  StepError,
+  StepFailedEvent,
+  StepSucceededEvent,
+} from './saga-events';
+export { FINAL_STATUSES } from './saga-context';
+export type {
+  CompensationRecord,
+  SagaContext,
+  SagaError,
+  SagaMachineInput,
+  SagaStatus,
+  StepRecord,
+  StepStatus,
+} from './saga-context';
+export type { SagaCommand } from './saga-command';
+export type { HistoryRecord, HistoryType } from './saga-history';
+
+export {
+  MAX_DURATION_MS,
+  MAX_STEPS,
+  RESERVED_STEP_NAMES,
+  STEP_NAME_PATTERN,
+  retryPolicySchema,
+  sagaDefinitionSchema,
+  sagaStepDefinitionSchema,
+} from './saga-definition-schema';
+export { SagaDefinitionError } from './saga-definition-error';
+export type { SagaDefinitionIssue } from './saga-definition-error';
+export { validateSagaDefinition } from './validate-saga-definition';
+export { sagaEventSchema } from './saga-event-schema';
+
+export { orderDefinition, orderInputSchema } from './order-definition';
+export type { OrderInput } from './order-definition';
+export { builtInDefinitions, definitionInputSchemas } from './built-in-definitions';
+
+export { AWAITING_IN_FLIGHT_STEP, SAGA_MACHINE_ID, createSagaMachine } from './create-saga-machine';
+export type { SagaMachine } from './create-saga-machine';
+export type { PersistedSagaSnapshot, SagaStateValue } from './persisted-saga-snapshot';
+export { applySagaEvent, initialSagaSnapshot, replaySaga, startSaga } from './saga-step';
+export type { SagaStepResult } from './saga-step';
+export { pendingCommands, sagaCommand } from './saga-commands';
+export { sagaView } from './saga-view';
+export type { SagaView } from './saga-view';
+export { isFinalStatus } from './is-final-status';
+export { sagaStatePath } from './saga-state-path';
+export { sagaMachineGraph } from './saga-machine-graph';
+export type { SagaGraphEdge, SagaGraphNode, SagaMachineGraph } from './saga-machine-graph';

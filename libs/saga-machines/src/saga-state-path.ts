@@ -1,0 +1,20 @@
+import type { SagaStatus } from './saga-context';
+import type { SagaStateValue } from './persisted-saga-snapshot';
+
+/** The state value as a dotted path, e.g. `EXECUTING.process_payment` or `COMPENSATED`. */
+export function sagaStatePath(value: SagaStateValue): string {
+  if (typeof value === 'string') return value;
+  const [top, child] = Object.entries(value)[0];
+  return `${top}.${child}`;
+}
+
+/** The top-level state of a dotted path, which is the saga's status. */
+export function statusOfPath(path: string): SagaStatus {
+  return path.split('.')[0] as SagaStatus;
+}
+
+/** The child state of a dotted path (a step name or `awaiting_in_flight_step`), if any. */
+export function childOfPath(path: string): string | null {
+  const dot = path.indexOf('.');
+  return dot < 0 ? null : path.slice(dot + 1);
+}
