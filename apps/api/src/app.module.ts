@@ -1,0 +1,67 @@
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { dataSourceOptions } from './database/data-source-options';
+import { DATABASE_URL } from './database/database.tokens';
+import { DefinitionsController } from './definitions/definitions.controller';
+import { FaultStore } from './faults/fault-store';
+import { FaultsController, FaultsEnabledGuard } from './faults/faults.controller';
+import { HealthController } from './health/health.controller';
+import { ParticipantRegistry } from './participants/participant-registry';
+import { ParticipantsController } from './participants/participants.controller';
+import { DefinitionRegistry } from './runtime/definition-registry';
+import { ParticipantInvoker } from './runtime/participant-invoker';
+import { RecoveryService } from './runtime/recovery.service';
+import { SagaRuntime } from './runtime/saga-runtime.service';
+import { SagaStore } from './runtime/saga-store';
+import { StepProcessor } from './runtime/step.processor';
+import { StepQueue } from './runtime/step-queue';
+import { SagaEventsHub } from './sagas/saga-events.hub';
+import { SagasController } from './sagas/sagas.controller';
+import { SagasService } from './sagas/sagas.service';
+
+/** StepQueue closes last, after the worker has drained (BeforeApplicationShutdown). */
+class ClosingStepQueue extends StepQueue {
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+}
+
+@Module({})
+export class AppModule {
+  /** The whole service; SAGA_ROLE decides whether HTTP routes and/or step workers run. */
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    const serveHttp = config.role !== 'worker';
+    const providers: Provider[] = [
+      { provide: APP_CONFIG, useValue: config },
+      { provide: DATABASE_URL, useValue: databaseUrl },
+      {
+        provide: StepQueue,
+        useFactory: () => new ClosingStepQueue({ databaseUrl, redisUrl: config.redisUrl }),
+      },
+      SagaStore,
+      DefinitionRegistry,
+      SagaRuntime,
+      FaultStore,
+      ParticipantRegistry,
+      ParticipantInvoker,
+      StepProcessor,
+      RecoveryService,
+      SagasService,
+      SagaEventsHub,
+      ApiKeyGuard,
+      FaultsEnabledGuard,
+    ];
+    const controllers: Type[] = serveHttp
+      ? [SagasController, DefinitionsController, ParticipantsController, FaultsController, HealthController]
+      : [HealthController];
+    return {
+      module: AppModule,
+      imports: [TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)), TerminusModule],
+      providers,
+      controllers,
+    };
+  }
+}

@@ -1,0 +1,22 @@
+import { participantEntities, participantMigrations } from '@app/participants';
+import type { DataSourceOptions } from 'typeorm';
+import { CreateRequestEntity } from './create-request.entity';
+import { FaultEntity } from './fault.entity';
+import { SagaTables1764000000000 } from './migrations/1764000000000-saga-tables';
+import { SagaEventEntity } from './saga-event.entity';
+import { SagaInstanceEntity } from './saga-instance.entity';
+
+export const sagaEntities = [SagaInstanceEntity, SagaEventEntity, CreateRequestEntity, FaultEntity];
+
+/** The one database: saga tables in schema `saga`, each demo participant in its own schema. */
+export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: [...sagaEntities, ...participantEntities],
+    migrations: [SagaTables1764000000000, ...participantMigrations],
+    migrationsTransactionMode: 'all',
+    synchronize: false,
+    extra: { max: poolSize },
+  };
+}

@@ -1,0 +1,119 @@
+// The runtime loop of DESIGN.md: load snapshot -> pure transition -> commit (version-guarded)
+// -> dispatch what the committed state asks for. Nothing is dispatched before its commit.
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  applySagaEvent,
+  startSaga,
+  type SagaDefinition,
+  type SagaEvent,
+  type SagaStepResult,
+} from '@app/saga-machines';
+import { randomUUID } from 'node:crypto';
+import type { SagaInstanceEntity } from '../database/saga-instance.entity';
+import { SagaException } from '../errors/saga-exception';
+import { DefinitionRegistry } from './definition-registry';
+import { CreateRequestRaceError, SagaStore } from './saga-store';
+import { StepQueue } from './step-queue';
+
+/** Who sent an event: a client's request, a step worker, or the system (deadline). */
+export type EventSource = 'client' | 'worker' | 'system';
+
+export type ApplyOutcome =
+  | { applied: true; saga: SagaInstanceEntity; result: SagaStepResult }
+  | { applied: false; reason: string; saga: SagaInstanceEntity };
+
+export interface StartRequest {
+  definition: SagaDefinition;
+  input: unknown;
+  idempotency?: { key: string; bodyHash: string };
+}
+
+export type StartOutcome = { created: true; sagaId: string } | { created: false; sagaId: string };
+
+const MAX_CAS_ROUNDS = 20;
+
+@Injectable()
+export class SagaRuntime {
+  private readonly log = new Logger(SagaRuntime.name);
+
+  constructor(
+    private readonly store: SagaStore,
+    @Inject(StepQueue) private readonly queue: StepQueue,
+    private readonly definitions: DefinitionRegistry,
+  ) {}
+
+  /** Creates a saga (or returns the one an earlier request with the same key created). */
+  async start(req: StartRequest): Promise<StartOutcome> {
+    for (let round = 0; round < 3; round++) {
+      const sagaId = randomUUID();
+      const result = startSaga(req.definition, {
+        sagaId,
+        input: req.input,
+        createdAt: new Date().toISOString(),
+      });
+      try {
+        const outcome = await this.store.create({
+          id: sagaId,
+          definition: req.definition.name,
+          definitionVersion: req.definition.version,
+          result,
+          createRequest: req.idempotency,
+        });
+        if (!outcome.created) {
+          if (outcome.bodyHash !== req.idempotency?.bodyHash) {
+            throw new SagaException(
+              'IDEMPOTENCY_CONFLICT',
+              'This Idempotency-Key was used before with a different request body.',
+            );
+          }
+          return { created: false, sagaId: outcome.existingSagaId };
+        }
+      } catch (err) {
+        if (err instanceof CreateRequestRaceError) continue;
+        throw err;
+      }
+      // Committed: now, and only now, its effects.
+      await this.queue.scheduleDeadline(sagaId, new Date(result.view.deadlineAt));
+      await this.queue.dispatch(result.commands);
+      return { created: true, sagaId };
+    }
+    throw new Error('could not create the saga after 3 rounds of Idempotency-Key races');
+  }
+
+  /**
+   * Applies one event to a saga. Lost version races are retried from a fresh read, so two
+   * appliers never both advance a saga from the same snapshot. An event that does not fit
+   * the state is ignored; from a worker it is recorded in the history, from a client it is
+   * not (a rejected cancel or retry writes nothing).
+   */
+  async apply(sagaId: string, event: SagaEvent, source: EventSource): Promise<ApplyOutcome> {
+    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+      const saga = await this.store.load(sagaId);
+      if (!saga) throw new SagaException('SAGA_NOT_FOUND', `No saga with id ${sagaId}.`);
+      const definition = this.definitions.get(saga.definition, saga.definitionVersion);
+      const result = applySagaEvent(definition, saga.snapshot as never, event);
+      if (result.ignored) {
+        if (source === 'worker' && !(await this.store.appendOnly(saga, result.history))) continue;
+        return { applied: false, reason: result.ignored.reason, saga };
+      }
+      if (!(await this.store.commit(saga, result))) continue;
+      await this.queue.dispatch(result.commands);
+      return { applied: true, saga, result };
+    }
+    throw new Error(`saga ${sagaId}: gave up after ${MAX_CAS_ROUNDS} version conflicts`);
+  }
+
+  async load(sagaId: string): Promise<SagaInstanceEntity> {
+    const saga = await this.store.load(sagaId);
+    if (!saga) throw new SagaException('SAGA_NOT_FOUND', `No saga with id ${sagaId}.`);
+    return saga;
+  }
+
+  definitionOf(saga: SagaInstanceEntity): SagaDefinition {
+    return this.definitions.get(saga.definition, saga.definitionVersion);
+  }
+
+  logger(): Logger {
+    return this.log;
+  }
+}

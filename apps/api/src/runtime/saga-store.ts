@@ -1,0 +1,225 @@
+// The only code that writes saga rows. Every write is one transaction: snapshot + history,
+// guarded by the row's version (compare-and-swap), with a NOTIFY that fires on commit.
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { HistoryRecord, SagaStepResult } from '@app/saga-machines';
+import { DataSource, EntityManager } from 'typeorm';
+import { CreateRequestEntity } from '../database/create-request.entity';
+import { SagaEventEntity } from '../database/saga-event.entity';
+import { SagaInstanceEntity } from '../database/saga-instance.entity';
+
+/** The channel on which every committed history write is announced (payload: saga id). */
+export const SAGA_EVENTS_CHANNEL = 'saga_events';
+
+export interface NewSaga {
+  id: string;
+  definition: string;
+  definitionVersion: number;
+  result: SagaStepResult;
+  createRequest?: { key: string; bodyHash: string };
+}
+
+export type CreateOutcome =
+  | { created: true }
+  | { created: false; existingSagaId: string; bodyHash: string };
+
+export interface SagaPage {
+  items: SagaInstanceEntity[];
+  next: { createdAt: Date; id: string } | null;
+}
+
+function rowFields(result: SagaStepResult) {
+  const v = result.view;
+  return {
+    status: v.status,
+    state: v.state,
+    snapshot: result.snapshot as object,
+    errorStep: v.error?.step ?? null,
+    errorCode: v.error?.code ?? null,
+    requiresManualIntervention: v.requiresManualIntervention,
+    updatedAt: new Date(v.updatedAt),
+    finishedAt: v.finishedAt ? new Date(v.finishedAt) : null,
+  };
+}
+
+@Injectable()
+export class SagaStore {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /**
+   * Inserts a new saga with its first history entries, and the create request's
+   * idempotency key when given. When that key already exists, nothing is written and the
+   * saga it made is returned instead.
+   */
+  async create(saga: NewSaga): Promise<CreateOutcome> {
+    return this.ds.transaction(async (m) => {
+      if (saga.createRequest) {
+        const existing = await m.findOne(CreateRequestEntity, {
+          where: { idempotencyKey: saga.createRequest.key },
+        });
+        if (existing) {
+          return { created: false, existingSagaId: existing.sagaId, bodyHash: existing.bodyHash };
+        }
+      }
+      const v = saga.result.view;
+      await m.insert(SagaInstanceEntity, {
+        id: saga.id,
+        definition: saga.definition,
+        definitionVersion: saga.definitionVersion,
+        version: 1,
+        lastSeq: saga.result.history.length,
+        createdAt: new Date(v.createdAt),
+        deadlineAt: new Date(v.deadlineAt),
+        ...rowFields(saga.result),
+      });
+      await this.appendHistory(m, saga.id, 0, saga.result.history);
+      if (saga.createRequest) {
+        const rows: unknown[] = await m.query(
+          `INSERT INTO saga.create_request (idempotency_key, body_hash, saga_id, created_at)
+           VALUES ($1, $2, $3, now()) ON CONFLICT (idempotency_key) DO NOTHING RETURNING saga_id`,
+          [saga.createRequest.key, saga.createRequest.bodyHash, saga.id],
+        );
+        if (rows.length === 0) {
+          // Lost a race with a concurrent request carrying the same key: undo our insert.
+          throw new CreateRequestRaceError();
+        }
+      }
+      await m.query('SELECT pg_notify($1, $2)', [SAGA_EVENTS_CHANNEL, saga.id]);
+      return { created: true };
+    });
+  }
+
+  async findCreateRequest(key: string): Promise<CreateRequestEntity | null> {
+    return this.ds.getRepository(CreateRequestEntity).findOne({ where: { idempotencyKey: key } });
+  }
+
+  async load(id: string): Promise<SagaInstanceEntity | null> {
+    return this.ds.getRepository(SagaInstanceEntity).findOne({ where: { id } });
+  }
+
+  /**
+   * Writes the result of applying one event to the saga read at `saga.version`.
+   * Returns false, writing nothing, when another writer got there first.
+   */
+  async commit(saga: SagaInstanceEntity, result: SagaStepResult): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const f = rowFields(result);
+      const [, affected] = (await m.query(
+        `UPDATE saga.saga_instance
+            SET status = $1, state = $2, snapshot = $3::jsonb, error_step = $4, error_code = $5,
+                requires_manual_intervention = $6, updated_at = $7, finished_at = $8,
+                version = version + 1, last_seq = last_seq + $9
+          WHERE id = $10 AND version = $11`,
+        [
+          f.status,
+          f.state,
+          JSON.stringify(f.snapshot),
+          f.errorStep,
+          f.errorCode,
+          f.requiresManualIntervention,
+          f.updatedAt,
+          f.finishedAt,
+          result.history.length,
+          saga.id,
+          saga.version,
+        ],
+      )) as [unknown, number];
+      if (affected !== 1) return false;
+      await this.appendHistory(m, saga.id, saga.lastSeq, result.history);
+      await m.query('SELECT pg_notify($1, $2)', [SAGA_EVENTS_CHANNEL, saga.id]);
+      return true;
+    });
+  }
+
+  /** Appends history entries without changing the snapshot (an ignored event), version-guarded. */
+  async appendOnly(saga: SagaInstanceEntity, records: HistoryRecord[]): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const [, affected] = (await m.query(
+        `UPDATE saga.saga_instance SET version = version + 1, last_seq = last_seq + $1
+          WHERE id = $2 AND version = $3`,
+        [records.length, saga.id, saga.version],
+      )) as [unknown, number];
+      if (affected !== 1) return false;
+      await this.appendHistory(m, saga.id, saga.lastSeq, records);
+      await m.query('SELECT pg_notify($1, $2)', [SAGA_EVENTS_CHANNEL, saga.id]);
+      return true;
+    });
+  }
+
+  private async appendHistory(
+    m: EntityManager,
+    sagaId: string,
+    afterSeq: number,
+    records: HistoryRecord[],
+  ): Promise<void> {
+    if (records.length === 0) return;
+    await m.insert(
+      SagaEventEntity,
+      records.map((r, i) => ({
+        sagaId,
+        seq: afterSeq + i + 1,
+        type: r.type,
+        step: r.step,
+        attempt: r.attempt,
+        data: r.data,
+        event: r.event,
+        at: new Date(r.at),
+      })) as never,
+    );
+  }
+
+  async history(sagaId: string, afterSeq = 0): Promise<SagaEventEntity[]> {
+    return this.ds
+      .getRepository(SagaEventEntity)
+      .createQueryBuilder('e')
+      .where('e.sagaId = :sagaId AND e.seq > :afterSeq', { sagaId, afterSeq })
+      .orderBy('e.seq', 'ASC')
+      .getMany();
+  }
+
+  /** Newest first; `after` is the last item of the previous page (stable under inserts). */
+  async list(filter: {
+    status?: string;
+    definition?: string;
+    limit: number;
+    after?: { createdAt: Date; id: string };
+  }): Promise<SagaPage> {
+    const qb = this.ds.getRepository(SagaInstanceEntity).createQueryBuilder('s');
+    if (filter.status) qb.andWhere('s.status = :status', { status: filter.status });
+    if (filter.definition) qb.andWhere('s.definition = :definition', { definition: filter.definition });
+    if (filter.after) {
+      qb.andWhere('(s.createdAt, s.id) < (:ac, :ai)', { ac: filter.after.createdAt, ai: filter.after.id });
+    }
+    const rows = await qb
+      .orderBy('s.createdAt', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .limit(filter.limit + 1)
+      .getMany();
+    const items = rows.slice(0, filter.limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      next: rows.length > filter.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+    };
+  }
+
+  /** Sagas not final and untouched since `before`: candidates for the recovery sweep. */
+  async findStale(before: Date, limit: number): Promise<SagaInstanceEntity[]> {
+    return this.ds
+      .getRepository(SagaInstanceEntity)
+      .createQueryBuilder('s')
+      .where(`s.status IN ('STARTED', 'EXECUTING', 'COMPENSATING')`)
+      .andWhere('s.updatedAt < :before', { before })
+      .orderBy('s.updatedAt', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+}
+
+/** A concurrent create with the same Idempotency-Key committed first; the caller retries. */
+export class CreateRequestRaceError extends Error {
+  override readonly name = 'CreateRequestRaceError';
+  constructor() {
+    super('a concurrent request with the same Idempotency-Key won');
+  }
+}

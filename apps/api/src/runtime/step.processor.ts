@@ -1,0 +1,126 @@
+// The step worker: takes a job, checks the saga still waits for it, calls the participant
+// (one attempt), and turns the outcome into an event for the machine.
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { pendingCommands, sagaView, type SagaEvent } from '@app/saga-machines';
+import type { Worker } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { SagaException } from '../errors/saga-exception';
+import { ParticipantInvoker, toStepError } from './participant-invoker';
+import { SagaRuntime } from './saga-runtime.service';
+import { StepQueue, type DeadlineJobData, type SagaJob, type StepJobData } from './step-queue';
+
+export type StepJobResult =
+  | { outcome: 'succeeded' | 'failed' | 'deadline' }
+  | { outcome: 'skipped'; reason: string };
+
+@Injectable()
+export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger(StepProcessor.name);
+  private worker: Worker | null = null;
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly runtime: SagaRuntime,
+    private readonly invoker: ParticipantInvoker,
+    @Inject(StepQueue) private readonly queue: StepQueue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.role === 'api') return;
+    this.worker = this.queue.createWorker((job) => this.process(job as SagaJob), {
+      concurrency: this.config.workerConcurrency,
+      stalledIntervalMs: this.config.stalledIntervalMs,
+    });
+    this.worker.on('error', (err) => this.log.error(`worker error: ${err.message}`));
+    void this.worker.run();
+  }
+
+  /** Stops taking jobs and lets in-flight attempts finish within the shutdown grace. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.worker) return;
+    const closing = this.worker.close();
+    const grace = new Promise((r) => setTimeout(r, this.config.shutdownGraceMs).unref());
+    if ((await Promise.race([closing.then(() => 'closed'), grace])) !== 'closed') {
+      // Past the grace: abort the calls still running; their jobs stay active in the queue
+      // and are picked up again (idempotently) after the stall interval.
+      this.shutdown.abort();
+      await this.worker.close(true);
+    }
+  }
+
+  async process(job: SagaJob): Promise<StepJobResult> {
+    if (job.name === 'deadline') return this.deadline(job.data as DeadlineJobData);
+    return this.step(job, job.data as StepJobData);
+  }
+
+  private async deadline(data: DeadlineJobData): Promise<StepJobResult> {
+    const event: SagaEvent = { type: 'CANCEL', reason: 'deadline', at: new Date().toISOString() };
+    try {
+      await this.runtime.apply(data.sagaId, event, 'system');
+    } catch (err) {
+      if (err instanceof SagaException && err.code === 'SAGA_NOT_FOUND') {
+        return { outcome: 'skipped', reason: 'saga not found' };
+      }
+      throw err;
+    }
+    return { outcome: 'deadline' };
+  }
+
+  private async step(job: SagaJob, data: StepJobData): Promise<StepJobResult> {
+    const saga = await this.runtime.load(data.sagaId).catch((err: unknown) => {
+      if (err instanceof SagaException && err.code === 'SAGA_NOT_FOUND') return null;
+      throw err;
+    });
+    if (!saga) return { outcome: 'skipped', reason: 'saga not found' };
+    const definition = this.runtime.definitionOf(saga);
+    const command = pendingCommands(definition, saga.snapshot as never).find(
+      (c) => c.dispatchId === data.dispatchId,
+    );
+    // A redelivered or retried job for a step the saga has moved past does nothing.
+    if (!command) return { outcome: 'skipped', reason: 'the saga no longer waits for this step' };
+
+    const view = sagaView(definition, saga.snapshot as never);
+    const outputs: Record<string, unknown> = {};
+    for (const s of view.steps) if (s.status !== 'pending' && s.status !== 'running' && s.status !== 'failed') outputs[s.name] = s.output;
+    const stepRecord = view.steps.find((s) => s.name === command.step);
+    const attempt = job.attemptsMade + 1;
+    const execute = command.kind === 'execute';
+    try {
+      const output = await this.invoker.invoke(
+        command,
+        {
+          sagaId: command.sagaId,
+          step: command.step,
+          kind: command.kind,
+          idempotencyKey: command.idempotencyKey,
+          input: (saga.snapshot as { context?: { input?: unknown } }).context?.input ?? null,
+          outputs,
+          forwardOutput: execute ? undefined : stepRecord?.output,
+          attempt,
+        },
+        this.shutdown.signal,
+      );
+      const at = new Date().toISOString();
+      await this.runtime.apply(
+        saga.id,
+        execute
+          ? { type: 'STEP_SUCCEEDED', step: command.step, attempt, output: output ?? null, at }
+          : { type: 'COMPENSATION_SUCCEEDED', step: command.step, attempt, output: output ?? null, at },
+        'worker',
+      );
+      return { outcome: 'succeeded' };
+    } catch (err) {
+      const error = toStepError(err);
+      const final = !error.retryable || attempt >= command.retry.maxAttempts;
+      const at = new Date().toISOString();
+      const type = execute
+        ? final ? 'STEP_FAILED' : 'STEP_ATTEMPT_FAILED'
+        : final ? 'COMPENSATION_FAILED' : 'COMPENSATION_ATTEMPT_FAILED';
+      await this.runtime.apply(saga.id, { type, step: command.step, attempt, error, at }, 'worker');
+      if (final) return { outcome: 'failed' };
+      // Recorded; now let BullMQ schedule the next attempt with backoff.
+      throw err;
+    }
+  }
+}

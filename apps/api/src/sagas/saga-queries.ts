@@ -1,0 +1,50 @@
+// Query-string and body schemas of the saga routes.
+import { z } from 'zod';
+
+export const SAGA_STATUSES = ['STARTED', 'EXECUTING', 'COMPENSATING', 'COMPLETED', 'FAILED', 'COMPENSATED'] as const;
+
+export const createSagaBodySchema = z
+  .object({
+    definition: z.string().min(1).max(100),
+    version: z.number().int().min(1).max(1_000_000).optional(),
+    input: z.unknown(),
+  })
+  .strict()
+  .refine((b) => b.input !== undefined, { path: ['input'], message: 'Required' });
+
+export const listSagasQuerySchema = z
+  .object({
+    status: z.enum(SAGA_STATUSES).optional(),
+    definition: z.string().min(1).max(100).optional(),
+    limit: z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number from 1 to 200')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(200))
+      .optional(),
+    cursor: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+export const sagaIdSchema = z.string().uuid({ message: 'must be a UUID' });
+
+const cursorSchema = z
+  .object({ c: z.string().datetime({ offset: true }), i: z.string().uuid() })
+  .strict();
+
+/** Cursors are opaque to clients: base64url JSON of the last item's (createdAt, id). */
+export function encodeCursor(at: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify({ c: at.createdAt.toISOString(), i: at.id })).toString('base64url');
+}
+
+/** Decodes a cursor; returns null for anything this service did not make. */
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
+  try {
+    const parsed = cursorSchema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (!parsed.success) return null;
+    return { createdAt: new Date(parsed.data.c), id: parsed.data.i };
+  } catch {
+    return null;
+  }
+}

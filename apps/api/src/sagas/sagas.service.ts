@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { SagaException } from '../errors/saga-exception';
+import { parseRequest } from '../http/zod-request';
+import { DefinitionRegistry } from '../runtime/definition-registry';
+import { SagaRuntime } from '../runtime/saga-runtime.service';
+import { SagaStore } from '../runtime/saga-store';
+import { toEventResponse, toSagaResponse, type SagaResponse } from './saga-response';
+import {
+  createSagaBodySchema,
+  decodeCursor,
+  encodeCursor,
+  listSagasQuerySchema,
+  sagaIdSchema,
+} from './saga-queries';
+
+/** Stable JSON (sorted keys) so that the same body always hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What the saga routes do, between HTTP and the runtime. */
+@Injectable()
+export class SagasService {
+  constructor(
+    private readonly runtime: SagaRuntime,
+    private readonly store: SagaStore,
+    private readonly definitions: DefinitionRegistry,
+  ) {}
+
+  parseId(id: string): string {
+    return parseRequest(sagaIdSchema, id, 'id', 'saga id');
+  }
+
+  async create(body: unknown, idempotencyKey: string | undefined): Promise<{ created: boolean; saga: SagaResponse }> {
+    const req = parseRequest(createSagaBodySchema, body, '', 'request body');
+    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 200)) {
+      throw new SagaException('INVALID_REQUEST', 'Idempotency-Key must be 1 to 200 characters.', [
+        { path: 'headers.idempotency-key', message: 'must be 1 to 200 characters' },
+      ]);
+    }
+    const definition = this.definitions.get(req.definition, req.version);
+    const schema = this.definitions.inputSchema(definition.name);
+    const input = schema ? parseRequest(schema, req.input, 'input', 'saga input') : req.input;
+    const outcome = await this.runtime.start({
+      definition,
+      input,
+      idempotency:
+        idempotencyKey === undefined
+          ? undefined
+          : { key: idempotencyKey, bodyHash: createHash('sha256').update(canonical(body)).digest('hex') },
+    });
+    return { created: outcome.created, saga: await this.get(outcome.sagaId) };
+  }
+
+  async get(id: string): Promise<SagaResponse> {
+    const saga = await this.runtime.load(this.parseId(id));
+    return toSagaResponse(saga, this.runtime.definitionOf(saga));
+  }
+
+  async list(query: unknown) {
+    const q = parseRequest(listSagasQuerySchema, query, 'query', 'query');
+    let after: { createdAt: Date; id: string } | undefined;
+    if (q.cursor !== undefined) {
+      const decoded = decodeCursor(q.cursor);
+      if (!decoded) {
+        throw new SagaException('INVALID_REQUEST', 'Invalid query: cursor is not one this service issued.', [
+          { path: 'query.cursor', message: 'not a cursor issued by this service' },
+        ]);
+      }
+      after = decoded;
+    }
+    const page = await this.store.list({ status: q.status, definition: q.definition, limit: q.limit ?? 50, after });
+    return {
+      items: page.items.map((s) => toSagaResponse(s, this.runtime.definitionOf(s))),
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    };
+  }
+
+  async history(id: string, afterSeq = 0) {
+    const sagaId = this.parseId(id);
+    await this.runtime.load(sagaId);
+    return (await this.store.history(sagaId, afterSeq)).map(toEventResponse);
+  }
+
+  async cancel(id: string): Promise<SagaResponse> {
+    const sagaId = this.parseId(id);
+    const outcome = await this.runtime.apply(sagaId, { type: 'CANCEL', reason: 'requested', at: new Date().toISOString() }, 'client');
+    if (!outcome.applied) {
+      throw new SagaException('STATE_CONFLICT', `The saga cannot be cancelled in status ${outcome.saga.status}.`);
+    }
+    return this.get(sagaId);
+  }
+
+  async retry(id: string): Promise<SagaResponse> {
+    const sagaId = this.parseId(id);
+    const outcome = await this.runtime.apply(sagaId, { type: 'RETRY', at: new Date().toISOString() }, 'client');
+    if (!outcome.applied) {
+      throw new SagaException('STATE_CONFLICT', `Only a FAILED saga can be retried; this one is ${outcome.saga.status}.`);
+    }
+    return this.get(sagaId);
+  }
+}
