@@ -20,6 +20,8 @@ export interface SagaGraphEdge {
   target: string;
   event: string;
   label: string;
+  /** True for a transition without a target: it records something and stays put. */
+  internal: boolean;
 }
 
 /** The statechart of a definition as plain JSON: every state and every transition. */
@@ -77,6 +79,7 @@ export function sagaMachineGraph(definition: SagaDefinition): SagaMachineGraph {
         target: stateNodePath(edge.target),
         event: edge.transition.eventType,
         label: step ? `${edge.transition.eventType} [${step}]` : edge.transition.eventType,
+        internal: !edge.transition.target,
       });
     }
     graphNode.children.forEach(visit);
