@@ -14,6 +14,7 @@ import { ParticipantsController } from './participants/participants.controller';
 import { DefinitionRegistry } from './runtime/definition-registry';
 import { ParticipantInvoker } from './runtime/participant-invoker';
 import { RecoveryService } from './runtime/recovery.service';
+import { SagaObserver } from './runtime/saga-observer';
 import { SagaRuntime } from './runtime/saga-runtime.service';
 import { SagaStore } from './runtime/saga-store';
 import { StepProcessor } from './runtime/step.processor';
@@ -44,6 +45,7 @@ export class AppModule {
       SagaStore,
       DefinitionRegistry,
       SagaRuntime,
+      SagaObserver,
       FaultStore,
       ParticipantRegistry,
       ParticipantInvoker,

@@ -1,6 +1,6 @@
 // The runtime loop of DESIGN.md: load snapshot -> pure transition -> commit (version-guarded)
 // -> dispatch what the committed state asks for. Nothing is dispatched before its commit.
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   applySagaEvent,
   startSaga,
@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { SagaInstanceEntity } from '../database/saga-instance.entity';
 import { SagaException } from '../errors/saga-exception';
 import { DefinitionRegistry } from './definition-registry';
+import { SagaObserver } from './saga-observer';
 import { CreateRequestRaceError, SagaStore } from './saga-store';
 import { StepQueue } from './step-queue';
 
@@ -34,12 +35,11 @@ const MAX_CAS_ROUNDS = 20;
 
 @Injectable()
 export class SagaRuntime {
-  private readonly log = new Logger(SagaRuntime.name);
-
   constructor(
     private readonly store: SagaStore,
     @Inject(StepQueue) private readonly queue: StepQueue,
     private readonly definitions: DefinitionRegistry,
+    private readonly observer: SagaObserver,
   ) {}
 
   /** Creates a saga (or returns the one an earlier request with the same key created). */
@@ -75,6 +75,14 @@ export class SagaRuntime {
       // Committed: now, and only now, its effects.
       await this.queue.scheduleDeadline(sagaId, new Date(result.view.deadlineAt));
       await this.queue.dispatch(result.commands);
+      this.observer.emit('started', { sagaId, definition: req.definition.name });
+      this.observer.emit('transition', {
+        sagaId,
+        definition: req.definition.name,
+        event: { type: 'START', at: result.view.createdAt },
+        from: 'STARTED',
+        result,
+      });
       return { created: true, sagaId };
     }
     throw new Error('could not create the saga after 3 rounds of Idempotency-Key races');
@@ -98,6 +106,7 @@ export class SagaRuntime {
       }
       if (!(await this.store.commit(saga, result))) continue;
       await this.queue.dispatch(result.commands);
+      this.observer.emit('transition', { sagaId, definition: saga.definition, event, from: saga.status, result });
       return { applied: true, saga, result };
     }
     throw new Error(`saga ${sagaId}: gave up after ${MAX_CAS_ROUNDS} version conflicts`);
@@ -111,9 +120,5 @@ export class SagaRuntime {
 
   definitionOf(saga: SagaInstanceEntity): SagaDefinition {
     return this.definitions.get(saga.definition, saga.definitionVersion);
-  }
-
-  logger(): Logger {
-    return this.log;
   }
 }

@@ -6,6 +6,7 @@ import type { Worker } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SagaException } from '../errors/saga-exception';
 import { ParticipantInvoker, toStepError } from './participant-invoker';
+import { SagaObserver } from './saga-observer';
 import { SagaRuntime } from './saga-runtime.service';
 import { StepQueue, type DeadlineJobData, type SagaJob, type StepJobData } from './step-queue';
 
@@ -24,6 +25,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     private readonly invoker: ParticipantInvoker,
     @Inject(StepQueue) private readonly queue: StepQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly observer: SagaObserver,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -86,6 +88,16 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     const stepRecord = view.steps.find((s) => s.name === command.step);
     const attempt = job.attemptsMade + 1;
     const execute = command.kind === 'execute';
+    const began = performance.now();
+    const observe = (outcome: 'succeeded' | 'failed' | 'retrying', errorCode: string | null) =>
+      this.observer.emit('attempt', {
+        command,
+        definition: saga.definition,
+        attempt,
+        durationMs: performance.now() - began,
+        outcome,
+        errorCode,
+      });
     try {
       const output = await this.invoker.invoke(
         command,
@@ -109,6 +121,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
           : { type: 'COMPENSATION_SUCCEEDED', step: command.step, attempt, output: output ?? null, at },
         'worker',
       );
+      observe('succeeded', null);
       return { outcome: 'succeeded' };
     } catch (err) {
       const error = toStepError(err);
@@ -118,6 +131,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
         ? final ? 'STEP_FAILED' : 'STEP_ATTEMPT_FAILED'
         : final ? 'COMPENSATION_FAILED' : 'COMPENSATION_ATTEMPT_FAILED';
       await this.runtime.apply(saga.id, { type, step: command.step, attempt, error, at }, 'worker');
+      observe(final ? 'failed' : 'retrying', error.code);
       if (final) return { outcome: 'failed' };
       // Recorded; now let BullMQ schedule the next attempt with backoff.
       throw err;
