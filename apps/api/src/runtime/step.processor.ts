@@ -89,15 +89,10 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     const attempt = job.attemptsMade + 1;
     const execute = command.kind === 'execute';
     const began = performance.now();
+    let durationMs = 0;
+    // The participant call's own duration, not including our write of its outcome.
     const observe = (outcome: 'succeeded' | 'failed' | 'retrying', errorCode: string | null) =>
-      this.observer.emit('attempt', {
-        command,
-        definition: saga.definition,
-        attempt,
-        durationMs: performance.now() - began,
-        outcome,
-        errorCode,
-      });
+      this.observer.emit('attempt', { command, definition: saga.definition, attempt, durationMs, outcome, errorCode });
     try {
       const output = await this.invoker.invoke(
         command,
@@ -113,6 +108,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
         },
         this.shutdown.signal,
       );
+      durationMs = performance.now() - began;
       const at = new Date().toISOString();
       await this.runtime.apply(
         saga.id,
@@ -124,6 +120,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
       observe('succeeded', null);
       return { outcome: 'succeeded' };
     } catch (err) {
+      durationMs ||= performance.now() - began;
       const error = toStepError(err);
       const final = !error.retryable || attempt >= command.retry.maxAttempts;
       const at = new Date().toISOString();
