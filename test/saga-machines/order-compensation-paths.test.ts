@@ -24,7 +24,9 @@ describe('order saga: every compensation path (model-based, xstate/graph)', () =
     const names = orderDefinition.steps.map((s) => s.name);
     for (const step of names) {
       expect(all.some((d) => d.includes(`STEP_FAILED(${step})`))).toBe(true);
-      expect(all.some((d) => new RegExp(`CANCEL → STEP_SUCCEEDED\\(${step}\\)`).test(d))).toBe(true);
+      expect(all.some((d) => new RegExp(`CANCEL → STEP_SUCCEEDED\\(${step}\\)`).test(d))).toBe(
+        true,
+      );
       expect(all.some((d) => new RegExp(`CANCEL → STEP_FAILED\\(${step}\\)`).test(d))).toBe(true);
       expect(all.some((d) => d.includes(`COMPENSATION_FAILED(${step})`))).toBe(true);
       expect(all.some((d) => d.includes(`STEP_ATTEMPT_FAILED(${step})`))).toBe(true);
