@@ -18,3 +18,15 @@ export { generateCompensationPaths } from './generate-compensation-paths';
 export type { CompensationPath, SagaMachineSnapshot } from './generate-compensation-paths';
 export { runCompensationPaths } from './run-compensation-paths';
 export type { CompensationRunSummary } from './run-compensation-paths';
+export {
+  checkActionIdempotent,
+  checkCompensationIdempotent,
+  checkCompensationRestores,
+  firstDifference,
+  ParticipantCheckError,
+  type ActionCompensationPair,
+  type CompensationResidue,
+  type IdempotencyCheckResult,
+  type ParticipantProbe,
+  type RestoreCheckResult,
+} from './participant-checks';
