@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- these tests break definitions on purpose, one field at a time */
 import {
   SagaDefinitionError,
   builtInDefinitions,
