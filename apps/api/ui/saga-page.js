@@ -1,0 +1,285 @@
+// One saga: its statechart with the path it took, its timeline, time travel, live updates.
+import { Unauthorized, getJson, streamEvents } from './api.js';
+import { ago, formatDuration, formatTime, h, mount, plural } from './dom.js';
+import { legend } from './legend.js';
+import { highlightOf } from './saga-path.js';
+import { layoutStatechart, renderStatechart } from './statechart.js';
+import {
+  COMPENSATION_STATUS_WORDS,
+  SAGA_STATUS_WORDS,
+  STEP_STATUS_WORDS,
+  historyHeadline,
+  historyTone,
+  statusTone,
+} from './words.js';
+
+const FINAL = new Set(['COMPLETED', 'COMPENSATED', 'FAILED']);
+const layouts = new Map();
+
+/** Layouts are per definition version, computed once per page load. */
+function layoutFor(saga) {
+  const key = `${saga.definition}@${saga.definitionVersion}`;
+  if (!layouts.has(key)) {
+    layouts.set(
+      key,
+      getJson(`/definitions/${encodeURIComponent(saga.definition)}?version=${saga.definitionVersion}`).then((d) =>
+        layoutStatechart(d.machine),
+      ),
+    );
+  }
+  return layouts.get(key);
+}
+
+/** How long the attempt an outcome entry reports took: since its dispatch or previous attempt. */
+function durations(events) {
+  const since = new Map();
+  const out = new Map();
+  for (const e of events) {
+    const family = e.type.startsWith('COMPENSATION') ? 'c' : e.type.startsWith('STEP') ? 's' : null;
+    if (!family || !e.step) continue;
+    const key = `${family}:${e.step}`;
+    if (!e.type.endsWith('_STARTED') && since.has(key)) out.set(e.seq, new Date(e.at) - new Date(since.get(key)));
+    since.set(key, e.at);
+  }
+  return out;
+}
+
+export function statusBadge(status) {
+  return h('span', { class: `badge-status tone-${statusTone(status)}`, 'data-status': status }, SAGA_STATUS_WORDS[status] ?? status);
+}
+
+export async function sagaPage(root, { id }, signal) {
+  const state = { saga: null, events: [], replay: null, selected: null, fit: true, layout: null };
+  const diagram = h('div', { class: 'diagram', id: 'diagram' });
+  const timeline = h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'History' });
+  const header = h('div', { class: 'saga-header' });
+  const travel = h('div', { class: 'travel', id: 'travel', role: 'status' });
+  const pathList = h('ol', { class: 'path-list', id: 'path', 'aria-label': 'Path taken' });
+  const stepsTable = h('div', { class: 'steps-table' });
+  const fitButton = h('button', { type: 'button', class: 'small', 'aria-pressed': 'true', onclick: () => toggleFit() }, 'Fit to width');
+  mount(
+    root,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/sagas' }, '← All sagas')),
+    header,
+    h(
+      'div',
+      { class: 'saga-grid' },
+      h(
+        'section',
+        { class: 'card chart-card', 'aria-labelledby': 'chart-title' },
+        h('div', { class: 'card-head' }, h('h2', { id: 'chart-title' }, 'Statechart'), fitButton),
+        travel,
+        diagram,
+        h('h3', null, 'Path taken'),
+        pathList,
+        legend(),
+      ),
+      h(
+        'section',
+        { class: 'card timeline-card', 'aria-labelledby': 'timeline-title' },
+        h('div', { class: 'card-head' }, h('h2', { id: 'timeline-title' }, 'Timeline'), h('span', { class: 'muted small' }, 'Select an event to see the saga at that moment')),
+        timeline,
+      ),
+    ),
+    h('section', { class: 'card', 'aria-labelledby': 'steps-title' }, h('h2', { id: 'steps-title' }, 'Steps'), stepsTable),
+  );
+
+  function toggleFit() {
+    state.fit = !state.fit;
+    fitButton.setAttribute('aria-pressed', String(state.fit));
+    diagram.classList.toggle('natural', !state.fit);
+  }
+
+  function shownStates() {
+    const all = state.replay?.states ?? [];
+    if (state.selected === null) return all;
+    return all.filter((st) => st.seq <= state.selected);
+  }
+
+  function renderHeader() {
+    const s = state.saga;
+    const duration = (s.finishedAt ? new Date(s.finishedAt) : new Date()) - new Date(s.createdAt);
+    mount(
+      header,
+      h('div', { class: 'title-row' }, h('h1', null, 'Saga ', h('code', { class: 'saga-id' }, s.id)), statusBadge(s.status)),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('div', null, h('dt', null, 'Definition'), h('dd', null, h('a', { href: `#/definitions/${encodeURIComponent(s.definition)}` }, `${s.definition} v${s.definitionVersion}`))),
+        h('div', null, h('dt', null, 'Current state'), h('dd', null, h('code', { id: 'stored-state' }, s.state))),
+        h('div', null, h('dt', null, 'Created'), h('dd', { title: s.createdAt }, `${formatTime(s.createdAt)} (${ago(s.createdAt)})`)),
+        h('div', null, h('dt', null, FINAL.has(s.status) ? 'Took' : 'Running for'), h('dd', null, formatDuration(duration))),
+      ),
+      s.error
+        ? h(
+            'div',
+            { class: `alert tone-${s.status === 'FAILED' ? 'comp-failed' : 'failed'}`, role: 'note' },
+            h('strong', null, s.status === 'FAILED' ? 'Compensation failed' : 'Why it compensated'),
+            ': ',
+            s.error.step ? h('code', null, s.error.step) : 'the saga',
+            ` — ${s.error.code}: ${s.error.message}`,
+          )
+        : null,
+      s.requiresManualIntervention
+        ? h('div', { class: 'alert tone-comp-failed' }, h('strong', null, 'A person must act: '), 'fix the cause, then retry the saga (POST /api/v1/sagas/:id/retry).')
+        : null,
+    );
+  }
+
+  function renderChart() {
+    if (!state.layout || !state.replay) return;
+    const states = shownStates();
+    const hl = highlightOf(state.layout, states);
+    mount(diagram, renderStatechart(state.layout, hl));
+    mount(
+      pathList,
+      hl.path.map((p, i) =>
+        h(
+          'li',
+          { 'data-state': p.state, class: `tone-${hl.nodes.get(p.state)?.tone ?? 'path'}` },
+          h('span', { class: 'num' }, String(i + 1)),
+          h('code', null, p.state),
+          p.eventType ? h('span', { class: 'muted small' }, ` via ${p.eventType}`) : null,
+        ),
+      ),
+    );
+    const latest = state.selected === null;
+    const at = states[states.length - 1];
+    const entry = state.events.find((e) => e.seq === at?.seq);
+    mount(
+      travel,
+      latest
+        ? h('span', null, FINAL.has(state.saga.status) ? 'Final state, replayed from the stored history.' : h('span', { class: 'live-dot' }, 'Live: follows the saga as it runs.'))
+        : h(
+            'span',
+            null,
+            h('strong', null, `Time travel: after event #${at.seq}`),
+            entry ? ` (${historyHeadline(entry)}${entry.step ? `, ${entry.step}` : ''})` : '',
+            ` — state `,
+            h('code', null, at.state),
+            ', replayed from the stored history. ',
+            h('button', { type: 'button', class: 'small', id: 'latest', onclick: () => select(null) }, 'Back to latest'),
+          ),
+      state.replay.consistent ? null : h('span', { class: 'warn-text' }, ` Replay ends in ${state.replay.replayedState}, but the stored state is ${state.replay.storedState}.`),
+    );
+  }
+
+  function renderTimeline() {
+    const took = durations(state.events);
+    const t0 = state.events[0] ? new Date(state.events[0].at) : null;
+    const current = state.selected ?? state.events[state.events.length - 1]?.seq;
+    mount(
+      timeline,
+      state.events.map((e) => {
+        const d = e.data ?? {};
+        const replayed = state.replay?.states.find((st) => st.seq === e.seq);
+        return h(
+          'li',
+          { class: `entry tone-${historyTone(e)}`, 'data-seq': e.seq, 'data-type': e.type, 'aria-current': e.seq === current ? 'step' : null },
+          h(
+            'button',
+            { type: 'button', class: 'entry-button', onclick: () => select(e.seq), 'aria-label': `Show the saga after event ${e.seq}: ${historyHeadline(e)}` },
+            h('span', { class: 'seq' }, `#${e.seq}`),
+            h(
+              'span',
+              { class: 'entry-main' },
+              h('span', { class: 'entry-title' }, historyHeadline(e), e.step ? h('code', null, e.step) : null, e.attempt ? h('span', { class: 'pill' }, `attempt ${e.attempt}`) : null),
+              d.code ? h('span', { class: 'entry-error' }, `${d.code}: ${d.message ?? ''}`, h('span', { class: 'pill' }, d.final ? 'final' : 'will retry')) : null,
+              e.type === 'STEP_STARTED' || e.type === 'COMPENSATION_STARTED' ? h('span', { class: 'muted small' }, `${d.participant}.${d.operation}`) : null,
+              e.type === 'EVENT_IGNORED' ? h('span', { class: 'muted small' }, String(d.reason ?? '')) : null,
+              replayed ? h('span', { class: 'entry-state muted small' }, '→ ', h('code', null, replayed.state)) : null,
+            ),
+            h(
+              'span',
+              { class: 'entry-time' },
+              h('time', { datetime: e.at, title: e.at }, t0 ? `+${formatDuration(new Date(e.at) - t0)}` : ''),
+              took.has(e.seq) ? h('span', { class: 'took' }, `took ${formatDuration(took.get(e.seq))}`) : null,
+            ),
+          ),
+        );
+      }),
+    );
+  }
+
+  function renderSteps() {
+    const steps = state.saga.steps;
+    mount(
+      stepsTable,
+      h(
+        'table',
+        null,
+        h('thead', null, h('tr', null, ['Step', 'Status', 'Attempts', 'Duration', 'Error', 'Compensation'].map((t) => h('th', { scope: 'col' }, t)))),
+        h(
+          'tbody',
+          null,
+          steps.map((st) =>
+            h(
+              'tr',
+              { 'data-step': st.name },
+              h('th', { scope: 'row' }, h('code', null, st.name)),
+              h('td', null, h('span', { class: `step-status st-${st.status}` }, STEP_STATUS_WORDS[st.status] ?? st.status)),
+              h('td', null, String(st.attempts)),
+              h('td', null, st.startedAt && st.finishedAt ? formatDuration(new Date(st.finishedAt) - new Date(st.startedAt)) : '—'),
+              h('td', null, st.error ? `${st.error.code}: ${st.error.message}` : '—'),
+              h(
+                'td',
+                null,
+                st.compensation
+                  ? `${COMPENSATION_STATUS_WORDS[st.compensation.status] ?? st.compensation.status} (${plural(st.compensation.attempts, 'attempt')})${st.compensation.error ? ` — ${st.compensation.error.code}` : ''}`
+                  : '—',
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function select(seq) {
+    const lastSeq = state.events[state.events.length - 1]?.seq ?? null;
+    state.selected = seq === lastSeq ? null : seq;
+    renderChart();
+    renderTimeline();
+  }
+
+  async function refresh() {
+    const [saga, replay] = await Promise.all([getJson(`/sagas/${id}`, { signal }), getJson(`/sagas/${id}/states`, { signal })]);
+    state.saga = saga;
+    state.replay = replay;
+    state.layout ??= await layoutFor(saga);
+    renderHeader();
+    renderSteps();
+    renderChart();
+    renderTimeline();
+  }
+
+  const [saga, events] = await Promise.all([getJson(`/sagas/${id}`, { signal }), getJson(`/sagas/${id}/events`, { signal })]);
+  state.saga = saga;
+  state.events = events;
+  await refresh();
+  root.dataset.ready = 'true';
+  if (FINAL.has(saga.status)) return;
+
+  // Live: the SSE stream appends entries; the chart is re-replayed from the server each time.
+  let pending = null;
+  const onEvent = (e) => {
+    if (state.events.some((x) => x.seq === e.seq)) return;
+    state.events.push(e);
+    renderTimeline();
+    clearTimeout(pending);
+    pending = setTimeout(() => refresh().catch(() => undefined), 120);
+  };
+  const follow = async () => {
+    for (let round = 0; round < 20 && !signal.aborted; round++) {
+      try {
+        await streamEvents(id, state.events[state.events.length - 1]?.seq ?? 0, onEvent, signal);
+        await refresh();
+        if (FINAL.has(state.saga.status)) return;
+      } catch (err) {
+        if (signal.aborted || err instanceof Unauthorized) return;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  };
+  void follow();
+}

@@ -1,0 +1,186 @@
+// The statechart visualizer (issue 4) in a real headless Chromium, against the real service
+// (PostgreSQL + BullMQ): sign-in, list filters, a compensated and a failed saga's path,
+// timeline and time travel, definitions, a narrow screen, and no console errors.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { orderInput, startTestApp, waitForSaga, type TestApp } from '../support/test-app';
+import { launchChromium, screenshot, watchErrors } from './browser';
+
+const COMPENSATED_PATH = [
+  'STARTED',
+  'EXECUTING.validate_order',
+  'EXECUTING.reserve_inventory',
+  'EXECUTING.process_payment',
+  'EXECUTING.arrange_shipping',
+  'COMPENSATING.process_payment',
+  'COMPENSATING.reserve_inventory',
+  'COMPENSATING.validate_order',
+  'COMPENSATED',
+];
+const FAILED_PATH = [...COMPENSATED_PATH.slice(0, 6), 'FAILED'];
+
+describe('statechart visualizer at /ui (issue 4)', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+  let compensatedId: string;
+  let failedId: string;
+
+  async function startOrder(postalCode: string): Promise<string> {
+    const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input: orderInput({ postalCode }) } });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  async function openSaga(id: string): Promise<void> {
+    await page.goto(`${t.baseUrl}/ui/#/sagas/${id}`);
+    await page.waitForSelector('#app[data-ready="true"] #diagram svg');
+  }
+
+  const pathShown = () => page.$$eval('#path li', (els) => els.map((e) => e.getAttribute('data-state')));
+  const currentState = () => page.$eval('#diagram [data-current="true"]', (e) => e.getAttribute('data-state'));
+  const toneOf = (state: string) => page.$eval(`#diagram [data-state="${state}"]`, (e) => e.getAttribute('data-tone'));
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    t = await startTestApp({ env: { SAGA_FAULTS: 'enabled' } });
+    compensatedId = await startOrder('000000');
+    await waitForSaga(t, compensatedId);
+    const fault = await t.api('/api/v1/faults', { method: 'POST', json: { participant: 'payment', action: 'refund', mode: 'fail', times: 1 } });
+    expect(fault.status).toBe(201);
+    failedId = await startOrder('000000');
+    expect((await waitForSaga(t, failedId)).status).toBe('FAILED');
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    watchErrors(page, errors);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('/ui/#key=<key> opens signed in, keeps the key in sessionStorage and strips it from the URL', async () => {
+    await page.goto(`${t.baseUrl}/ui/#key=${encodeURIComponent(t.apiKey)}`);
+    await page.waitForSelector('#app[data-ready="true"] #saga-list tbody tr');
+    expect(page.url()).not.toContain('key=');
+    expect(page.url()).toMatch(/\/ui\/#\/sagas$/);
+    expect(await page.evaluate(() => sessionStorage.getItem('sagachart.apiKey'))).toBe(t.apiKey);
+    const ids = await page.$$eval('#saga-list tbody tr', (rows) => rows.map((r) => r.getAttribute('data-id')));
+    expect(ids).toEqual([failedId, compensatedId]); // newest first
+    await page.waitForSelector('#counts .count[data-status="FAILED"]');
+    expect(await page.$eval('#counts .count[data-status="FAILED"] .count-n', (e) => e.textContent)).toBe('1');
+    expect(await page.$eval('#counts .count[data-status="COMPENSATED"] .count-n', (e) => e.textContent)).toBe('1');
+    await screenshot(page, 'sagas-list');
+  });
+
+  it('the list filters by status and searches by id', async () => {
+    await page.selectOption('#filter-status', 'COMPENSATED');
+    await page.waitForFunction(() => [...document.querySelectorAll('#saga-list tbody tr')].every((r) => r.getAttribute('data-status') === 'COMPENSATED'));
+    expect(await page.$$eval('#saga-list tbody tr', (rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual([compensatedId]);
+    await page.selectOption('#filter-status', '');
+    await page.fill('#search', failedId.slice(0, 6));
+    await page.waitForFunction((id) => {
+      const rows = [...document.querySelectorAll('#saga-list tbody tr')];
+      return rows.length === 1 && rows[0].getAttribute('data-id') === id;
+    }, failedId);
+    await page.fill('#search', '');
+  });
+
+  it('a compensated saga: path numbered in order, failed step red, compensations, NOW on COMPENSATED', async () => {
+    await openSaga(compensatedId);
+    expect(await pathShown()).toEqual(COMPENSATED_PATH);
+    expect(await currentState()).toBe('COMPENSATED');
+    expect(await toneOf('EXECUTING.arrange_shipping')).toBe('failed');
+    expect(await toneOf('EXECUTING.process_payment')).toBe('path');
+    expect(await toneOf('COMPENSATING.reserve_inventory')).toBe('compensated');
+    expect(await toneOf('EXECUTING.send_notification')).toBe('none');
+    expect(await page.$eval('#diagram [data-state="COMPENSATING.process_payment"]', (e) => e.getAttribute('data-visits'))).toBe('6');
+    const types = await page.$$eval('#timeline li', (els) => els.map((e) => e.getAttribute('data-type')));
+    expect(types[0]).toBe('SAGA_STARTED');
+    expect(types[types.length - 1]).toBe('SAGA_COMPENSATED');
+    const failure = await page.$eval('#timeline li[data-type="STEP_FAILED"]', (e) => e.textContent);
+    expect(failure).toContain('arrange_shipping');
+    expect(failure).toContain('ADDRESS_NOT_SERVICEABLE');
+    await screenshot(page, 'saga-compensated');
+  });
+
+  it('time travel: choosing an early event moves NOW to the replayed state of that moment', async () => {
+    const states = (await (await t.api(`/api/v1/sagas/${compensatedId}/states`)).json()) as {
+      states: { seq: number; type: string; state: string }[];
+    };
+    const early = states.states.find((s) => s.type === 'STEP_SUCCEEDED')!;
+    expect(early.state).toBe('EXECUTING.reserve_inventory');
+    await page.click(`#timeline li[data-seq="${early.seq}"] button`);
+    await page.waitForFunction((seq) => document.querySelector('#timeline li[aria-current="step"]')?.getAttribute('data-seq') === String(seq), early.seq);
+    expect(await currentState()).toBe('EXECUTING.reserve_inventory');
+    expect(await pathShown()).toEqual(COMPENSATED_PATH.slice(0, 3));
+    expect(await toneOf('EXECUTING.arrange_shipping')).toBe('none');
+    expect(await page.textContent('#travel')).toContain(`after event #${early.seq}`);
+    await screenshot(page, 'saga-time-travel');
+    await page.click('#latest');
+    expect(await currentState()).toBe('COMPENSATED');
+  });
+
+  it('a saga whose compensation failed: path ends in FAILED, the failed compensation marked', async () => {
+    await openSaga(failedId);
+    expect(await pathShown()).toEqual(FAILED_PATH);
+    expect(await currentState()).toBe('FAILED');
+    expect(await toneOf('COMPENSATING.process_payment')).toBe('comp-failed');
+    expect(await toneOf('FAILED')).toBe('comp-failed');
+    expect(await toneOf('EXECUTING.arrange_shipping')).toBe('failed');
+    const compFailure = await page.$eval('#timeline li[data-type="COMPENSATION_FAILED"]', (e) => e.textContent);
+    expect(compFailure).toContain('process_payment');
+    expect(await page.textContent('.saga-header')).toContain('A person must act');
+    await screenshot(page, 'saga-failed');
+  });
+
+  it('a definition: the full statechart and each step’s settings', async () => {
+    await page.goto(`${t.baseUrl}/ui/#/definitions/order`);
+    await page.waitForSelector('#app[data-ready="true"] #diagram svg');
+    const def = (await (await t.api('/api/v1/definitions/order')).json()) as { machine: { nodes: unknown[] } };
+    expect(await page.$$eval('#diagram [data-state]', (e) => e.length)).toBe(def.machine.nodes.length);
+    const rows = await page.$$eval('#definition-steps tbody tr', (els) => els.map((e) => e.textContent));
+    expect(rows).toHaveLength(5);
+    expect(rows[2]).toContain('payment');
+    expect(rows[2]).toContain('refund');
+    expect(rows[2]).toContain('4 attempts');
+    await screenshot(page, 'definition-order');
+  });
+
+  it('on a 400px screen the panels stack and the diagram scrolls inside its box', async () => {
+    await page.setViewportSize({ width: 400, height: 800 });
+    await openSaga(failedId);
+    const widths = await page.evaluate(() => {
+      const d = document.getElementById('diagram')!;
+      return { doc: document.documentElement.scrollWidth, inner: d.scrollWidth, box: d.clientWidth };
+    });
+    expect(widths.doc).toBeLessThanOrEqual(400);
+    expect(widths.inner).toBeGreaterThan(widths.box);
+    await screenshot(page, 'saga-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('asks for the key when none is stored, and refuses a wrong one', async () => {
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p = await fresh.newPage();
+    const own: string[] = [];
+    watchErrors(p, own);
+    await p.goto(`${t.baseUrl}/ui/`);
+    await p.fill('#api-key', 'not-the-key');
+    await p.click('button[type="submit"]');
+    await p.waitForFunction(() => document.querySelector('.signin [role="alert"]')?.textContent?.includes('refused'));
+    await screenshot(p, 'sign-in');
+    await p.fill('#api-key', t.apiKey);
+    await p.click('button[type="submit"]');
+    await p.waitForSelector('#app[data-ready="true"] #saga-list tbody tr');
+    await fresh.close();
+    // The wrong key's 401 is logged by the browser itself; nothing else may be.
+    expect(own.filter((e) => !e.includes('401'))).toEqual([]);
+  });
+
+  it('no console errors and no page errors on any page', () => {
+    expect(errors).toEqual([]);
+  });
+});
