@@ -19,6 +19,8 @@ import { SagaRuntime } from './runtime/saga-runtime.service';
 import { SagaStore } from './runtime/saga-store';
 import { StepProcessor } from './runtime/step.processor';
 import { StepQueue } from './runtime/step-queue';
+import { SagaStatesController } from './ui/saga-states.controller';
+import { UiStaticController } from './ui/ui-static.controller';
 import { SagaEventsHub } from './sagas/saga-events.hub';
 import { SagasController } from './sagas/sagas.controller';
 import { SagasService } from './sagas/sagas.service';
@@ -57,7 +59,7 @@ export class AppModule {
       FaultsEnabledGuard,
     ];
     const controllers: Type[] = serveHttp
-      ? [SagasController, DefinitionsController, ParticipantsController, FaultsController, HealthController]
+      ? [SagasController, SagaStatesController, DefinitionsController, ParticipantsController, FaultsController, HealthController, UiStaticController]
       : [HealthController];
     return {
       module: AppModule,
