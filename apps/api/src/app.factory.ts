@@ -10,12 +10,24 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { runMigrations } from './database/migrate';
 import { HttpExceptionFilter } from './http/http-exception.filter';
+import { httpLogger } from './logging/http-logger';
+import { PinoNestLogger } from './logging/pino-nest-logger';
+import { createRootLogger } from './logging/root-logger';
+import { mountQueueDashboard } from './metrics/queue-dashboard';
+import type { DestinationStream, Logger } from 'pino';
 
 export interface AppOptions {
   config: AppConfig;
   databaseUrl: string;
-  /** Nest's own logger; false silences it (tests). */
+  /**
+   * Nest's own logger levels; false silences it (tests). Also a ceiling for the default JSON
+   * logger (`['error', 'fatal']` keeps it at error), so that test runs stay quiet.
+   */
   logger?: false | ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[];
+  /** The JSON logger (main.ts passes its own); default: one at LOG_LEVEL on `logDestination`. */
+  rootLogger?: Logger;
+  /** Where JSON log lines go when no rootLogger is given. @default stdout */
+  logDestination?: DestinationStream;
 }
 
 /** Where the visualizer's static files are, in the source tree and in the build. */
@@ -23,12 +35,27 @@ export function uiDirectory(): string {
   return path.resolve(__dirname, '../../../apps/api/ui').replace(/\/dist\/apps\/api\/apps\/api\/ui$/, '/apps/api/ui');
 }
 
+const PINO_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const NEST_TO_PINO: Record<string, string> = { verbose: 'trace', debug: 'debug', log: 'info', warn: 'warn', error: 'error', fatal: 'fatal' };
+
+/** LOG_LEVEL, raised to the lowest Nest level the caller asked for (false: silent). */
+function cappedLevel(level: string, nest: AppOptions['logger']): string {
+  if (nest === undefined) return level;
+  const floor = nest === false ? 'silent' : nest.map((l) => NEST_TO_PINO[l]).sort((a, b) => PINO_ORDER.indexOf(a) - PINO_ORDER.indexOf(b))[0] ?? 'silent';
+  return PINO_ORDER.indexOf(floor) > PINO_ORDER.indexOf(level) ? floor : level;
+}
+
 export async function createApp(opts: AppOptions): Promise<NestExpressApplication> {
   await runMigrations(opts.databaseUrl);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(opts.config, opts.databaseUrl), {
+  const nestLevels = opts.logger ?? ['log', 'error', 'warn', 'fatal'];
+  const root =
+    opts.rootLogger ??
+    createRootLogger({ level: cappedLevel(opts.config.logLevel, opts.logger), destination: opts.logDestination });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(opts.config, opts.databaseUrl, root), {
     bodyParser: false,
-    logger: opts.logger ?? ['log', 'error', 'warn', 'fatal'],
+    logger: nestLevels === false ? false : new PinoNestLogger(root.child({ component: 'nest' }), nestLevels),
   });
+  app.use(httpLogger(root));
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(
@@ -42,5 +69,6 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   // 1 MiB: anything larger is refused with 413 before it is read into memory.
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
   app.useGlobalFilters(new HttpExceptionFilter());
+  if (opts.config.role !== 'worker') mountQueueDashboard(app);
   return app;
 }

@@ -9,6 +9,10 @@ import { DefinitionsController } from './definitions/definitions.controller';
 import { FaultStore } from './faults/fault-store';
 import { FaultsController, FaultsEnabledGuard } from './faults/faults.controller';
 import { HealthController } from './health/health.controller';
+import { ROOT_LOGGER } from './logging/logging.tokens';
+import { SagaLogListener } from './logging/saga-log.listener';
+import { MetricsController } from './metrics/metrics.controller';
+import { SagaMetrics } from './metrics/saga-metrics';
 import { ParticipantRegistry } from './participants/participant-registry';
 import { ParticipantsController } from './participants/participants.controller';
 import { DefinitionRegistry } from './runtime/definition-registry';
@@ -24,6 +28,9 @@ import { UiStaticController } from './ui/ui-static.controller';
 import { SagaEventsHub } from './sagas/saga-events.hub';
 import { SagasController } from './sagas/sagas.controller';
 import { SagasService } from './sagas/sagas.service';
+import { StatsController } from './stats/stats.controller';
+import { StatsService } from './stats/stats.service';
+import type { Logger } from 'pino';
 
 /** StepQueue closes last, after the worker has drained (BeforeApplicationShutdown). */
 class ClosingStepQueue extends StepQueue {
@@ -35,7 +42,7 @@ class ClosingStepQueue extends StepQueue {
 @Module({})
 export class AppModule {
   /** The whole service; SAGA_ROLE decides whether HTTP routes and/or step workers run. */
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string, rootLogger: Logger): DynamicModule {
     const serveHttp = config.role !== 'worker';
     const providers: Provider[] = [
       { provide: APP_CONFIG, useValue: config },
@@ -57,10 +64,15 @@ export class AppModule {
       SagaEventsHub,
       ApiKeyGuard,
       FaultsEnabledGuard,
+      { provide: ROOT_LOGGER, useValue: rootLogger },
+      SagaLogListener,
+      SagaMetrics,
+      StatsService,
     ];
     const controllers: Type[] = serveHttp
       ? [SagasController, SagaStatesController, DefinitionsController, ParticipantsController, FaultsController, HealthController, UiStaticController]
       : [HealthController];
+    if (serveHttp) controllers.push(MetricsController, StatsController);
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)), TerminusModule],

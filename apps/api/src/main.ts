@@ -1,48 +1,49 @@
 // `npm start`: embedded PostgreSQL when no DATABASE_URL, BullMQ on PostgreSQL when no
 // REDIS_URL, migrations, then the API and/or the step workers (SAGA_ROLE).
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { InvalidEnvironmentError, loadConfig } from './config/app-config';
 import { developmentApiKey } from './config/development-api-key';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
+import { createRootLogger } from './logging/root-logger';
 
 async function main(): Promise<void> {
-  const log = new Logger('sagachart');
   const config = loadConfig();
+  // JSON lines on stdout at LOG_LEVEL; Nest's own lines go through the same logger.
+  const log = createRootLogger({ level: config.logLevel });
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    embedded = await startEmbeddedDatabase(config.dataDir, (m) => log.log(m));
+    embedded = await startEmbeddedDatabase(config.dataDir, (m) => log.info(m));
     databaseUrl = embedded.url;
-    log.log(`embedded PostgreSQL running (data in ${embedded.dataDir})`);
+    log.info(`embedded PostgreSQL running (data in ${embedded.dataDir})`);
   }
   let devKey: string | null = null;
   if (!config.apiKeys) {
     devKey = developmentApiKey(config.dataDir);
     config.apiKeys = [{ key: devKey, readOnly: false }];
   }
-  const app = await createApp({ config, databaseUrl });
+  const app = await createApp({ config, databaseUrl, rootLogger: log });
   const stopEmbedded = async () => {
     await embedded?.stop().catch(() => undefined);
   };
   process.once('exit', () => void stopEmbedded());
   if (config.role === 'worker') {
     await app.init();
-    log.log(`worker running (queue backend: ${config.redisUrl ? 'redis' : 'postgres'})`);
+    log.info(`worker running (queue backend: ${config.redisUrl ? 'redis' : 'postgres'})`);
   } else {
     await app.listen(config.port, config.host);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
-    log.log(`sagachart listening on ${url} (role ${config.role}, queue backend: ${config.redisUrl ? 'redis' : 'postgres'})`);
+    log.info(`sagachart listening on ${url} (role ${config.role}, queue backend: ${config.redisUrl ? 'redis' : 'postgres'})`);
     if (devKey) {
-      log.log(`development API key: ${devKey}`);
-      log.log(`visualizer (signed in): ${url}/ui/#key=${devKey}`);
+      log.info(`development API key: ${devKey}`);
+      log.info(`visualizer (signed in): ${url}/ui/#key=${devKey}`);
     }
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       void (async () => {
-        log.log(`${signal}: finishing in-flight steps, then stopping`);
+        log.info(`${signal}: finishing in-flight steps, then stopping`);
         await app.close();
         await stopEmbedded();
         process.exit(0);
