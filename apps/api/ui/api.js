@@ -23,7 +23,11 @@ export function takeKeyFromHash() {
   const match = /^#key=([^&]+)/.exec(window.location.hash);
   if (!match) return false;
   setApiKey(decodeURIComponent(match[1]));
-  window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}#/sagas`);
+  window.history.replaceState(
+    null,
+    '',
+    `${window.location.pathname}${window.location.search}#/sagas`,
+  );
   return true;
 }
 
@@ -33,7 +37,10 @@ function headers(extra = {}) {
 
 /** GET /api/v1<path> as JSON; 401 throws Unauthorized, other errors carry the API's message. */
 export async function getJson(path, { signal } = {}) {
-  const res = await fetch(`/api/v1${path}`, { headers: headers({ Accept: 'application/json' }), signal });
+  const res = await fetch(`/api/v1${path}`, {
+    headers: headers({ Accept: 'application/json' }),
+    signal,
+  });
   if (res.status === 401) throw new Unauthorized('The API key was refused.');
   if (res.ok) return res.json();
   const body = await res.json().catch(() => null);

@@ -11,13 +11,23 @@ let current = null;
 
 const ROUTES = [
   [/^#\/sagas\/([^/?]+)$/, (m) => [sagaPage, { id: decodeURIComponent(m[1]) }], 'sagas'],
-  [/^#\/definitions\/([^/?]+)$/, (m, q) => [definitionPage, { name: decodeURIComponent(m[1]), version: q.get('version') }], 'definitions'],
+  [
+    /^#\/definitions\/([^/?]+)$/,
+    (m, q) => [definitionPage, { name: decodeURIComponent(m[1]), version: q.get('version') }],
+    'definitions',
+  ],
   [/^#\/definitions$/, () => [definitionsPage, {}], 'definitions'],
   [/^#\/sagas$/, (_m, q) => [sagasPage, Object.fromEntries(q)], 'sagas'],
 ];
 
 function signInForm(message) {
-  const input = h('input', { id: 'api-key', type: 'password', required: true, autocomplete: 'current-password', placeholder: 'API key' });
+  const input = h('input', {
+    id: 'api-key',
+    type: 'password',
+    required: true,
+    autocomplete: 'current-password',
+    placeholder: 'API key',
+  });
   const error = h('p', { class: 'error-text', role: 'alert' }, message ?? '');
   const form = h(
     'form',
@@ -31,13 +41,25 @@ function signInForm(message) {
           route();
         } catch (err) {
           setApiKey(null);
-          error.textContent = err instanceof Unauthorized ? 'That key was refused. Check it and try again.' : String(err.message);
+          error.textContent =
+            err instanceof Unauthorized
+              ? 'That key was refused. Check it and try again.'
+              : String(err.message);
         }
       },
     },
     h('h1', null, 'Sign in'),
-    h('p', null, 'The visualizer reads the saga API with your API key. It is kept for this browser tab only.'),
-    h('p', { class: 'muted small' }, 'In development, the start log prints a link that signs you in: ', h('code', null, '/ui/#key=…')),
+    h(
+      'p',
+      null,
+      'The visualizer reads the saga API with your API key. It is kept for this browser tab only.',
+    ),
+    h(
+      'p',
+      { class: 'muted small' },
+      'In development, the start log prints a link that signs you in: ',
+      h('code', null, '/ui/#key=…'),
+    ),
     h('label', { for: 'api-key' }, 'API key'),
     input,
     error,
@@ -59,9 +81,14 @@ async function route() {
   const [pathPart, queryPart = ''] = hash.split('?');
   const q = new URLSearchParams(queryPart);
   const found = ROUTES.find(([re]) => re.test(pathPart));
-  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === found?.[2]);
+  for (const a of document.querySelectorAll('[data-nav]'))
+    a.classList.toggle('active', a.dataset.nav === found?.[2]);
   if (!found) {
-    mount(app, h('h1', null, 'Not found'), h('p', null, h('a', { href: '#/sagas' }, 'Back to the sagas')));
+    mount(
+      app,
+      h('h1', null, 'Not found'),
+      h('p', null, h('a', { href: '#/sagas' }, 'Back to the sagas')),
+    );
     return;
   }
   const [page, params] = found[1](found[0].exec(pathPart), q);
@@ -75,7 +102,16 @@ async function route() {
       setApiKey(null);
       return signInForm('The stored key was refused. Sign in again.');
     }
-    mount(app, h('div', { class: 'alert tone-failed', role: 'alert' }, h('strong', null, 'Could not load this page: '), err.message), h('p', null, h('a', { href: '#/sagas' }, 'Back to the sagas')));
+    mount(
+      app,
+      h(
+        'div',
+        { class: 'alert tone-failed', role: 'alert' },
+        h('strong', null, 'Could not load this page: '),
+        err.message,
+      ),
+      h('p', null, h('a', { href: '#/sagas' }, 'Back to the sagas')),
+    );
   }
 }
 

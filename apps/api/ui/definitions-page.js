@@ -21,10 +21,17 @@ export async function definitionsPage(root, _params, signal) {
       list.map((d) =>
         h(
           'a',
-          { class: 'card def-card', href: `#/definitions/${encodeURIComponent(d.name)}?version=${d.version}` },
+          {
+            class: 'card def-card',
+            href: `#/definitions/${encodeURIComponent(d.name)}?version=${d.version}`,
+          },
           h('h2', null, `${d.name} `, h('span', { class: 'muted' }, `v${d.version}`)),
           h('p', null, d.description ?? ''),
-          h('p', { class: 'muted small' }, `${d.steps.length} steps: ${d.steps.map((s) => s.name).join(' → ')}`),
+          h(
+            'p',
+            { class: 'muted small' },
+            `${d.steps.length} steps: ${d.steps.map((s) => s.name).join(' → ')}`,
+          ),
         ),
       ),
     ),
@@ -33,13 +40,24 @@ export async function definitionsPage(root, _params, signal) {
 }
 
 export async function definitionPage(root, { name, version }, signal) {
-  const d = await getJson(`/definitions/${encodeURIComponent(name)}${version ? `?version=${encodeURIComponent(version)}` : ''}`, { signal });
+  const d = await getJson(
+    `/definitions/${encodeURIComponent(name)}${version ? `?version=${encodeURIComponent(version)}` : ''}`,
+    { signal },
+  );
   const layout = await layoutStatechart(d.machine);
-  const diagram = h('div', { class: 'diagram', id: 'diagram' }, renderStatechart(layout, definitionLabels(layout, d)));
+  const diagram = h(
+    'div',
+    { class: 'diagram', id: 'diagram' },
+    renderStatechart(layout, definitionLabels(layout, d)),
+  );
   mount(
     root,
     h('p', { class: 'crumbs' }, h('a', { href: '#/definitions' }, '← All definitions')),
-    h('div', { class: 'title-row' }, h('h1', null, `${d.name} `, h('span', { class: 'muted' }, `v${d.version}`))),
+    h(
+      'div',
+      { class: 'title-row' },
+      h('h1', null, `${d.name} `, h('span', { class: 'muted' }, `v${d.version}`)),
+    ),
     h('p', null, d.description ?? ''),
     h(
       'dl',
@@ -58,7 +76,24 @@ export async function definitionPage(root, { name, version }, signal) {
         h(
           'table',
           { id: 'definition-steps' },
-          h('thead', null, h('tr', null, ['#', 'Step', 'Participant', 'Action', 'Compensation', 'Timeout', 'Retry', 'Compensation retry'].map((t) => h('th', { scope: 'col' }, t)))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              [
+                '#',
+                'Step',
+                'Participant',
+                'Action',
+                'Compensation',
+                'Timeout',
+                'Retry',
+                'Compensation retry',
+              ].map((t) => h('th', { scope: 'col' }, t)),
+            ),
+          ),
           h(
             'tbody',
             null,
@@ -80,7 +115,13 @@ export async function definitionPage(root, { name, version }, signal) {
         ),
       ),
     ),
-    h('section', { class: 'card chart-card', 'aria-labelledby': 'chart-title' }, h('h2', { id: 'chart-title' }, 'Statechart: every state and transition'), diagram, legend({ forSaga: false })),
+    h(
+      'section',
+      { class: 'card chart-card', 'aria-labelledby': 'chart-title' },
+      h('h2', { id: 'chart-title' }, 'Statechart: every state and transition'),
+      diagram,
+      legend({ forSaga: false }),
+    ),
   );
   root.dataset.ready = 'true';
 }

@@ -13,9 +13,22 @@ export function legend({ forSaga = true } = {}) {
   return h(
     'ul',
     { class: 'legend', 'aria-label': 'Legend' },
-    forSaga ? ITEMS.map(([tone, words]) => h('li', null, h('span', { class: `swatch tone-${tone}` }), words)) : null,
-    forSaga ? h('li', null, h('span', { class: 'legend-badge' }, '1'), 'Order in which states were entered') : null,
-    forSaga ? h('li', null, h('span', { class: 'legend-now' }, 'NOW'), 'State at the selected moment') : null,
+    forSaga
+      ? ITEMS.map(([tone, words]) =>
+          h('li', null, h('span', { class: `swatch tone-${tone}` }), words),
+        )
+      : null,
+    forSaga
+      ? h(
+          'li',
+          null,
+          h('span', { class: 'legend-badge' }, '1'),
+          'Order in which states were entered',
+        )
+      : null,
+    forSaga
+      ? h('li', null, h('span', { class: 'legend-now' }, 'NOW'), 'State at the selected moment')
+      : null,
     h('li', null, h('span', { class: 'swatch shape-final' }), 'Final state (double border)'),
     h('li', null, h('span', { class: 'swatch shape-compound' }), 'Compound state and its children'),
   );

@@ -22,9 +22,9 @@ function layoutFor(saga) {
   if (!layouts.has(key)) {
     layouts.set(
       key,
-      getJson(`/definitions/${encodeURIComponent(saga.definition)}?version=${saga.definitionVersion}`).then((d) =>
-        layoutStatechart(d.machine),
-      ),
+      getJson(
+        `/definitions/${encodeURIComponent(saga.definition)}?version=${saga.definitionVersion}`,
+      ).then((d) => layoutStatechart(d.machine)),
     );
   }
   return layouts.get(key);
@@ -38,14 +38,19 @@ function durations(events) {
     const family = e.type.startsWith('COMPENSATION') ? 'c' : e.type.startsWith('STEP') ? 's' : null;
     if (!family || !e.step) continue;
     const key = `${family}:${e.step}`;
-    if (!e.type.endsWith('_STARTED') && since.has(key)) out.set(e.seq, new Date(e.at) - new Date(since.get(key)));
+    if (!e.type.endsWith('_STARTED') && since.has(key))
+      out.set(e.seq, new Date(e.at) - new Date(since.get(key)));
     since.set(key, e.at);
   }
   return out;
 }
 
 export function statusBadge(status) {
-  return h('span', { class: `badge-status tone-${statusTone(status)}`, 'data-status': status }, SAGA_STATUS_WORDS[status] ?? status);
+  return h(
+    'span',
+    { class: `badge-status tone-${statusTone(status)}`, 'data-status': status },
+    SAGA_STATUS_WORDS[status] ?? status,
+  );
 }
 
 export async function sagaPage(root, { id }, signal) {
@@ -56,7 +61,11 @@ export async function sagaPage(root, { id }, signal) {
   const travel = h('div', { class: 'travel', id: 'travel', role: 'status' });
   const pathList = h('ol', { class: 'path-list', id: 'path', 'aria-label': 'Path taken' });
   const stepsTable = h('div', { class: 'steps-table' });
-  const fitButton = h('button', { type: 'button', class: 'small', 'aria-pressed': 'true', onclick: () => toggleFit() }, 'Fit to width');
+  const fitButton = h(
+    'button',
+    { type: 'button', class: 'small', 'aria-pressed': 'true', onclick: () => toggleFit() },
+    'Fit to width',
+  );
   mount(
     root,
     h('p', { class: 'crumbs' }, h('a', { href: '#/sagas' }, '← All sagas')),
@@ -77,11 +86,21 @@ export async function sagaPage(root, { id }, signal) {
       h(
         'section',
         { class: 'card timeline-card', 'aria-labelledby': 'timeline-title' },
-        h('div', { class: 'card-head' }, h('h2', { id: 'timeline-title' }, 'Timeline'), h('span', { class: 'muted small' }, 'Select an event to see the saga at that moment')),
+        h(
+          'div',
+          { class: 'card-head' },
+          h('h2', { id: 'timeline-title' }, 'Timeline'),
+          h('span', { class: 'muted small' }, 'Select an event to see the saga at that moment'),
+        ),
         timeline,
       ),
     ),
-    h('section', { class: 'card', 'aria-labelledby': 'steps-title' }, h('h2', { id: 'steps-title' }, 'Steps'), stepsTable),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'steps-title' },
+      h('h2', { id: 'steps-title' }, 'Steps'),
+      stepsTable,
+    ),
   );
 
   function toggleFit() {
@@ -101,19 +120,55 @@ export async function sagaPage(root, { id }, signal) {
     const duration = (s.finishedAt ? new Date(s.finishedAt) : new Date()) - new Date(s.createdAt);
     mount(
       header,
-      h('div', { class: 'title-row' }, h('h1', null, 'Saga ', h('code', { class: 'saga-id' }, s.id)), statusBadge(s.status)),
+      h(
+        'div',
+        { class: 'title-row' },
+        h('h1', null, 'Saga ', h('code', { class: 'saga-id' }, s.id)),
+        statusBadge(s.status),
+      ),
       h(
         'dl',
         { class: 'facts' },
-        h('div', null, h('dt', null, 'Definition'), h('dd', null, h('a', { href: `#/definitions/${encodeURIComponent(s.definition)}` }, `${s.definition} v${s.definitionVersion}`))),
-        h('div', null, h('dt', null, 'Current state'), h('dd', null, h('code', { id: 'stored-state' }, s.state))),
-        h('div', null, h('dt', null, 'Created'), h('dd', { title: s.createdAt }, `${formatTime(s.createdAt)} (${ago(s.createdAt)})`)),
-        h('div', null, h('dt', null, FINAL.has(s.status) ? 'Took' : 'Running for'), h('dd', null, formatDuration(duration))),
+        h(
+          'div',
+          null,
+          h('dt', null, 'Definition'),
+          h(
+            'dd',
+            null,
+            h(
+              'a',
+              { href: `#/definitions/${encodeURIComponent(s.definition)}` },
+              `${s.definition} v${s.definitionVersion}`,
+            ),
+          ),
+        ),
+        h(
+          'div',
+          null,
+          h('dt', null, 'Current state'),
+          h('dd', null, h('code', { id: 'stored-state' }, s.state)),
+        ),
+        h(
+          'div',
+          null,
+          h('dt', null, 'Created'),
+          h('dd', { title: s.createdAt }, `${formatTime(s.createdAt)} (${ago(s.createdAt)})`),
+        ),
+        h(
+          'div',
+          null,
+          h('dt', null, FINAL.has(s.status) ? 'Took' : 'Running for'),
+          h('dd', null, formatDuration(duration)),
+        ),
       ),
       s.error
         ? h(
             'div',
-            { class: `alert tone-${s.status === 'FAILED' ? 'comp-failed' : 'failed'}`, role: 'note' },
+            {
+              class: `alert tone-${s.status === 'FAILED' ? 'comp-failed' : 'failed'}`,
+              role: 'note',
+            },
             h('strong', null, s.status === 'FAILED' ? 'Compensation failed' : 'Why it compensated'),
             ': ',
             s.error.step ? h('code', null, s.error.step) : 'the saga',
@@ -121,7 +176,12 @@ export async function sagaPage(root, { id }, signal) {
           )
         : null,
       s.requiresManualIntervention
-        ? h('div', { class: 'alert tone-comp-failed' }, h('strong', null, 'A person must act: '), 'fix the cause, then retry the saga (POST /api/v1/sagas/:id/retry).')
+        ? h(
+            'div',
+            { class: 'alert tone-comp-failed' },
+            h('strong', null, 'A person must act: '),
+            'fix the cause, then retry the saga (POST /api/v1/sagas/:id/retry).',
+          )
         : null,
     );
   }
@@ -149,7 +209,13 @@ export async function sagaPage(root, { id }, signal) {
     mount(
       travel,
       latest
-        ? h('span', null, FINAL.has(state.saga.status) ? 'Final state, replayed from the stored history.' : h('span', { class: 'live-dot' }, 'Live: follows the saga as it runs.'))
+        ? h(
+            'span',
+            null,
+            FINAL.has(state.saga.status)
+              ? 'Final state, replayed from the stored history.'
+              : h('span', { class: 'live-dot' }, 'Live: follows the saga as it runs.'),
+          )
         : h(
             'span',
             null,
@@ -158,9 +224,19 @@ export async function sagaPage(root, { id }, signal) {
             ` — state `,
             h('code', null, at.state),
             ', replayed from the stored history. ',
-            h('button', { type: 'button', class: 'small', id: 'latest', onclick: () => select(null) }, 'Back to latest'),
+            h(
+              'button',
+              { type: 'button', class: 'small', id: 'latest', onclick: () => select(null) },
+              'Back to latest',
+            ),
           ),
-      state.replay.consistent ? null : h('span', { class: 'warn-text' }, ` Replay ends in ${state.replay.replayedState}, but the stored state is ${state.replay.storedState}.`),
+      state.replay.consistent
+        ? null
+        : h(
+            'span',
+            { class: 'warn-text' },
+            ` Replay ends in ${state.replay.replayedState}, but the stored state is ${state.replay.storedState}.`,
+          ),
     );
   }
 
@@ -175,25 +251,65 @@ export async function sagaPage(root, { id }, signal) {
         const replayed = state.replay?.states.find((st) => st.seq === e.seq);
         return h(
           'li',
-          { class: `entry tone-${historyTone(e)}`, 'data-seq': e.seq, 'data-type': e.type, 'aria-current': e.seq === current ? 'step' : null },
+          {
+            class: `entry tone-${historyTone(e)}`,
+            'data-seq': e.seq,
+            'data-type': e.type,
+            'aria-current': e.seq === current ? 'step' : null,
+          },
           h(
             'button',
-            { type: 'button', class: 'entry-button', onclick: () => select(e.seq), 'aria-label': `Show the saga after event ${e.seq}: ${historyHeadline(e)}` },
+            {
+              type: 'button',
+              class: 'entry-button',
+              onclick: () => select(e.seq),
+              'aria-label': `Show the saga after event ${e.seq}: ${historyHeadline(e)}`,
+            },
             h('span', { class: 'seq' }, `#${e.seq}`),
             h(
               'span',
               { class: 'entry-main' },
-              h('span', { class: 'entry-title' }, historyHeadline(e), e.step ? h('code', null, e.step) : null, e.attempt ? h('span', { class: 'pill' }, `attempt ${e.attempt}`) : null),
-              d.code ? h('span', { class: 'entry-error' }, `${d.code}: ${d.message ?? ''}`, h('span', { class: 'pill' }, d.final ? 'final' : 'will retry')) : null,
-              e.type === 'STEP_STARTED' || e.type === 'COMPENSATION_STARTED' ? h('span', { class: 'muted small' }, `${d.participant}.${d.operation}`) : null,
-              e.type === 'EVENT_IGNORED' ? h('span', { class: 'muted small' }, String(d.reason ?? '')) : null,
-              replayed ? h('span', { class: 'entry-state muted small' }, '→ ', h('code', null, replayed.state)) : null,
+              h(
+                'span',
+                { class: 'entry-title' },
+                historyHeadline(e),
+                e.step ? h('code', null, e.step) : null,
+                e.attempt ? h('span', { class: 'pill' }, `attempt ${e.attempt}`) : null,
+              ),
+              d.code
+                ? h(
+                    'span',
+                    { class: 'entry-error' },
+                    `${d.code}: ${d.message ?? ''}`,
+                    h('span', { class: 'pill' }, d.final ? 'final' : 'will retry'),
+                  )
+                : null,
+              e.type === 'STEP_STARTED' || e.type === 'COMPENSATION_STARTED'
+                ? h('span', { class: 'muted small' }, `${d.participant}.${d.operation}`)
+                : null,
+              e.type === 'EVENT_IGNORED'
+                ? h('span', { class: 'muted small' }, String(d.reason ?? ''))
+                : null,
+              replayed
+                ? h(
+                    'span',
+                    { class: 'entry-state muted small' },
+                    '→ ',
+                    h('code', null, replayed.state),
+                  )
+                : null,
             ),
             h(
               'span',
               { class: 'entry-time' },
-              h('time', { datetime: e.at, title: e.at }, t0 ? `+${formatDuration(new Date(e.at) - t0)}` : ''),
-              took.has(e.seq) ? h('span', { class: 'took' }, `took ${formatDuration(took.get(e.seq))}`) : null,
+              h(
+                'time',
+                { datetime: e.at, title: e.at },
+                t0 ? `+${formatDuration(new Date(e.at) - t0)}` : '',
+              ),
+              took.has(e.seq)
+                ? h('span', { class: 'took' }, `took ${formatDuration(took.get(e.seq))}`)
+                : null,
             ),
           ),
         );
@@ -208,7 +324,17 @@ export async function sagaPage(root, { id }, signal) {
       h(
         'table',
         null,
-        h('thead', null, h('tr', null, ['Step', 'Status', 'Attempts', 'Duration', 'Error', 'Compensation'].map((t) => h('th', { scope: 'col' }, t)))),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ['Step', 'Status', 'Attempts', 'Duration', 'Error', 'Compensation'].map((t) =>
+              h('th', { scope: 'col' }, t),
+            ),
+          ),
+        ),
         h(
           'tbody',
           null,
@@ -217,9 +343,23 @@ export async function sagaPage(root, { id }, signal) {
               'tr',
               { 'data-step': st.name },
               h('th', { scope: 'row' }, h('code', null, st.name)),
-              h('td', null, h('span', { class: `step-status st-${st.status}` }, STEP_STATUS_WORDS[st.status] ?? st.status)),
+              h(
+                'td',
+                null,
+                h(
+                  'span',
+                  { class: `step-status st-${st.status}` },
+                  STEP_STATUS_WORDS[st.status] ?? st.status,
+                ),
+              ),
               h('td', null, String(st.attempts)),
-              h('td', null, st.startedAt && st.finishedAt ? formatDuration(new Date(st.finishedAt) - new Date(st.startedAt)) : '—'),
+              h(
+                'td',
+                null,
+                st.startedAt && st.finishedAt
+                  ? formatDuration(new Date(st.finishedAt) - new Date(st.startedAt))
+                  : '—',
+              ),
               h('td', null, st.error ? `${st.error.code}: ${st.error.message}` : '—'),
               h(
                 'td',
@@ -243,7 +383,10 @@ export async function sagaPage(root, { id }, signal) {
   }
 
   async function refresh() {
-    const [saga, replay] = await Promise.all([getJson(`/sagas/${id}`, { signal }), getJson(`/sagas/${id}/states`, { signal })]);
+    const [saga, replay] = await Promise.all([
+      getJson(`/sagas/${id}`, { signal }),
+      getJson(`/sagas/${id}/states`, { signal }),
+    ]);
     state.saga = saga;
     state.replay = replay;
     state.layout ??= await layoutFor(saga);
@@ -253,7 +396,10 @@ export async function sagaPage(root, { id }, signal) {
     renderTimeline();
   }
 
-  const [saga, events] = await Promise.all([getJson(`/sagas/${id}`, { signal }), getJson(`/sagas/${id}/events`, { signal })]);
+  const [saga, events] = await Promise.all([
+    getJson(`/sagas/${id}`, { signal }),
+    getJson(`/sagas/${id}/events`, { signal }),
+  ]);
   state.saga = saga;
   state.events = events;
   await refresh();

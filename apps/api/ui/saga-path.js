@@ -9,14 +9,18 @@ const ATTEMPT_FAILED = new Set(['STEP_ATTEMPT_FAILED', 'COMPENSATION_ATTEMPT_FAI
 export function pathOf(states) {
   const path = [{ state: 'STARTED', seq: 0, eventType: null }];
   for (const st of states) {
-    if (st.state !== path[path.length - 1].state) path.push({ state: st.state, seq: st.seq, eventType: st.eventType });
+    if (st.state !== path[path.length - 1].state)
+      path.push({ state: st.state, seq: st.seq, eventType: st.eventType });
   }
   return path;
 }
 
 function findGroup(layout, from, to, eventType) {
   const candidates = layout.edges.filter(
-    (g) => g.target === to && (g.source === from || from.startsWith(`${g.source}.`)) && g.edges.some((e) => e.event === eventType),
+    (g) =>
+      g.target === to &&
+      (g.source === from || from.startsWith(`${g.source}.`)) &&
+      g.edges.some((e) => e.event === eventType),
   );
   return candidates.find((g) => g.source === from) ?? candidates[0] ?? null;
 }
@@ -56,7 +60,9 @@ export function highlightOf(layout, states) {
         ? `${COMPENSATION_STATUS_WORDS[c.status] ?? c.status}${c.attempts ? ` · ${plural(c.attempts, 'attempt')}` : ''}`
         : 'not compensated';
     } else if (visited) {
-      info.tone = { FAILED: 'comp-failed', COMPENSATED: 'compensated' }[id] ?? (n.kind === 'awaiting' ? 'compensated' : 'path');
+      info.tone =
+        { FAILED: 'comp-failed', COMPENSATED: 'compensated' }[id] ??
+        (n.kind === 'awaiting' ? 'compensated' : 'path');
       info.status = id === current ? 'current state' : 'passed through';
     }
     if (visited || info.status) nodes.set(id, info);
@@ -81,9 +87,12 @@ export function definitionLabels(layout, definition) {
   const byName = new Map(definition.steps.map((st) => [st.name, st]));
   for (const [id, box] of layout.boxes) {
     const st = byName.get(box.node.label);
-    if (box.node.kind === 'step' && st) nodes.set(id, { visits: [], status: `${st.participant}.${st.action}` });
-    if (box.node.kind === 'compensation' && st) nodes.set(id, { visits: [], status: `${st.participant}.${st.compensation}` });
-    if (box.node.kind === 'awaiting') nodes.set(id, { visits: [], status: 'cancel: wait for the step in flight' });
+    if (box.node.kind === 'step' && st)
+      nodes.set(id, { visits: [], status: `${st.participant}.${st.action}` });
+    if (box.node.kind === 'compensation' && st)
+      nodes.set(id, { visits: [], status: `${st.participant}.${st.compensation}` });
+    if (box.node.kind === 'awaiting')
+      nodes.set(id, { visits: [], status: 'cancel: wait for the step in flight' });
   }
   return { nodes, edges: new Map(), current: null, path: [] };
 }

@@ -20,19 +20,34 @@ function query(params) {
 }
 
 export async function sagasPage(root, params, signal) {
-  const filters = { status: params.status ?? '', definition: params.definition ?? '', search: params.search ?? '' };
+  const filters = {
+    status: params.status ?? '',
+    definition: params.definition ?? '',
+    search: params.search ?? '',
+  };
   let items = [];
   let nextCursor = null;
   let pages = 0;
 
-  const counts = h('div', { class: 'counts', id: 'counts', role: 'group', 'aria-label': 'Sagas per status' });
+  const counts = h('div', {
+    class: 'counts',
+    id: 'counts',
+    role: 'group',
+    'aria-label': 'Sagas per status',
+  });
   const statusSelect = h(
     'select',
     { id: 'filter-status', onchange: () => setFilter('status', statusSelect.value) },
     h('option', { value: '' }, 'All statuses'),
-    SAGA_STATUSES.map((st) => h('option', { value: st, selected: st === filters.status }, SAGA_STATUS_WORDS[st])),
+    SAGA_STATUSES.map((st) =>
+      h('option', { value: st, selected: st === filters.status }, SAGA_STATUS_WORDS[st]),
+    ),
   );
-  const definitionSelect = h('select', { id: 'filter-definition', onchange: () => setFilter('definition', definitionSelect.value) }, h('option', { value: '' }, 'All definitions'));
+  const definitionSelect = h(
+    'select',
+    { id: 'filter-definition', onchange: () => setFilter('definition', definitionSelect.value) },
+    h('option', { value: '' }, 'All definitions'),
+  );
   const search = h('input', {
     id: 'search',
     type: 'search',
@@ -46,12 +61,26 @@ export async function sagasPage(root, params, signal) {
     },
   });
   const table = h('div', { class: 'list', id: 'saga-list' });
-  const more = h('button', { type: 'button', id: 'load-more', hidden: true, onclick: () => load(false).catch(ignoreAbort) }, 'Load more');
+  const more = h(
+    'button',
+    {
+      type: 'button',
+      id: 'load-more',
+      hidden: true,
+      onclick: () => load(false).catch(ignoreAbort),
+    },
+    'Load more',
+  );
   const note = h('p', { class: 'muted small', id: 'list-note' });
 
   mount(
     root,
-    h('div', { class: 'title-row' }, h('h1', null, 'Sagas'), h('span', { class: 'muted small' }, 'Newest first · counts refresh every 3 s')),
+    h(
+      'div',
+      { class: 'title-row' },
+      h('h1', null, 'Sagas'),
+      h('span', { class: 'muted small' }, 'Newest first · counts refresh every 3 s'),
+    ),
     counts,
     h(
       'form',
@@ -78,14 +107,33 @@ export async function sagasPage(root, params, signal) {
   function render() {
     const shown = items.filter(matches);
     if (!shown.length) {
-      mount(table, h('p', { class: 'empty' }, filters.search ? `No saga id starting with “${filters.search}” among those loaded.` : 'No sagas match these filters yet.'));
+      mount(
+        table,
+        h(
+          'p',
+          { class: 'empty' },
+          filters.search
+            ? `No saga id starting with “${filters.search}” among those loaded.`
+            : 'No sagas match these filters yet.',
+        ),
+      );
     } else {
       mount(
         table,
         h(
           'table',
           { class: 'sagas' },
-          h('thead', null, h('tr', null, ['Status', 'Saga', 'Definition', 'State', 'Problem', 'Created', 'Took'].map((t) => h('th', { scope: 'col' }, t)))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['Status', 'Saga', 'Definition', 'State', 'Problem', 'Created', 'Took'].map((t) =>
+                h('th', { scope: 'col' }, t),
+              ),
+            ),
+          ),
           h(
             'tbody',
             null,
@@ -94,12 +142,31 @@ export async function sagasPage(root, params, signal) {
                 'tr',
                 { 'data-id': s.id, 'data-status': s.status },
                 h('td', null, statusBadge(s.status)),
-                h('td', null, h('a', { href: `#/sagas/${s.id}`, class: 'saga-link' }, h('code', { title: s.id }, s.id.slice(0, 8)), '…')),
+                h(
+                  'td',
+                  null,
+                  h(
+                    'a',
+                    { href: `#/sagas/${s.id}`, class: 'saga-link' },
+                    h('code', { title: s.id }, s.id.slice(0, 8)),
+                    '…',
+                  ),
+                ),
                 h('td', null, `${s.definition} v${s.definitionVersion}`),
                 h('td', null, h('code', null, s.state)),
-                h('td', { class: 'problem' }, s.error ? `${s.error.step ?? ''} ${s.error.code}`.trim() : '—'),
+                h(
+                  'td',
+                  { class: 'problem' },
+                  s.error ? `${s.error.step ?? ''} ${s.error.code}`.trim() : '—',
+                ),
                 h('td', { title: s.createdAt }, ago(s.createdAt)),
-                h('td', null, s.finishedAt ? formatDuration(new Date(s.finishedAt) - new Date(s.createdAt)) : '…'),
+                h(
+                  'td',
+                  null,
+                  s.finishedAt
+                    ? formatDuration(new Date(s.finishedAt) - new Date(s.createdAt))
+                    : '…',
+                ),
               ),
             ),
           ),
@@ -107,7 +174,10 @@ export async function sagasPage(root, params, signal) {
       );
     }
     more.hidden = !nextCursor;
-    note.textContent = filters.search && nextCursor ? 'Searching the sagas loaded so far; load more to search further.' : '';
+    note.textContent =
+      filters.search && nextCursor
+        ? 'Searching the sagas loaded so far; load more to search further.'
+        : '';
   }
 
   async function load(reset) {
@@ -122,7 +192,9 @@ export async function sagasPage(root, params, signal) {
       return render();
     }
     const base = { status: filters.status, definition: filters.definition, limit: '25' };
-    const page = await getJson(`/sagas${query({ ...base, cursor: reset ? '' : nextCursor })}`, { signal });
+    const page = await getJson(`/sagas${query({ ...base, cursor: reset ? '' : nextCursor })}`, {
+      signal,
+    });
     items = reset ? page.items : [...items, ...page.items];
     nextCursor = page.nextCursor;
     pages = reset ? 1 : pages + 1;
@@ -131,7 +203,12 @@ export async function sagasPage(root, params, signal) {
 
   async function loadCounts() {
     const results = await Promise.all(
-      SAGA_STATUSES.map((st) => getJson(`/sagas${query({ status: st, definition: filters.definition, limit: String(COUNT_LIMIT) })}`, { signal })),
+      SAGA_STATUSES.map((st) =>
+        getJson(
+          `/sagas${query({ status: st, definition: filters.definition, limit: String(COUNT_LIMIT) })}`,
+          { signal },
+        ),
+      ),
     );
     mount(
       counts,
@@ -140,7 +217,16 @@ export async function sagasPage(root, params, signal) {
         const n = `${r.items.length}${r.nextCursor ? '+' : ''}`;
         return h(
           'button',
-          { type: 'button', class: `count tone-${st}`, 'data-status': st, 'aria-pressed': String(filters.status === st), onclick: () => { statusSelect.value = filters.status === st ? '' : st; setFilter('status', statusSelect.value); } },
+          {
+            type: 'button',
+            class: `count tone-${st}`,
+            'data-status': st,
+            'aria-pressed': String(filters.status === st),
+            onclick: () => {
+              statusSelect.value = filters.status === st ? '' : st;
+              setFilter('status', statusSelect.value);
+            },
+          },
           h('span', { class: 'count-n' }, n),
           h('span', { class: 'count-label' }, SAGA_STATUS_WORDS[st]),
         );
@@ -150,7 +236,9 @@ export async function sagasPage(root, params, signal) {
 
   const definitions = await getJson('/definitions', { signal });
   for (const name of [...new Set(definitions.map((d) => d.name))]) {
-    definitionSelect.append(h('option', { value: name, selected: name === filters.definition }, name));
+    definitionSelect.append(
+      h('option', { value: name, selected: name === filters.definition }, name),
+    );
   }
   await Promise.all([load(true), loadCounts()]);
   root.dataset.ready = 'true';

@@ -38,9 +38,31 @@ export async function layoutStatechart(machine) {
   };
   // Parallel transitions (same source and target) are drawn as one arrow with every label.
   const groups = new Map();
+  const loops = new Map();
   for (const e of machine.edges) {
+    if (e.source === e.target) {
+      // A transition that stays put (a failed attempt that will be retried): drawn as a small
+      // loop on the state by hand, so that it does not push the layout apart.
+      const l = loops.get(e.source) ?? {
+        id: `l${loops.size}`,
+        source: e.source,
+        target: e.target,
+        edges: [],
+        lines: [],
+      };
+      l.edges.push(e);
+      if (!l.lines.includes(e.event)) l.lines.push(e.event);
+      loops.set(e.source, l);
+      continue;
+    }
     const key = `${e.source}→${e.target}`;
-    const g = groups.get(key) ?? { id: `g${groups.size}`, source: e.source, target: e.target, edges: [], lines: [] };
+    const g = groups.get(key) ?? {
+      id: `g${groups.size}`,
+      source: e.source,
+      target: e.target,
+      edges: [],
+      lines: [],
+    };
     g.edges.push(e);
     const text = edgeText(e, byId);
     if (!g.lines.includes(text)) g.lines.push(text);
@@ -59,7 +81,8 @@ export async function layoutStatechart(machine) {
       'elk.spacing.edgeLabel': '4',
       'elk.layered.spacing.edgeNodeBetweenLayers': '16',
       'elk.edgeLabels.placement': 'CENTER',
-      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
       'elk.padding': '[top=16,left=16,bottom=16,right=16]',
     },
     children: (children.get('') ?? []).map(elkNode),
@@ -80,7 +103,8 @@ export async function layoutStatechart(machine) {
   const laid = await new window.ELK().layout(graph);
   const boxes = new Map();
   const collect = (n) => {
-    if (n.id !== 'root') boxes.set(n.id, { x: n.x, y: n.y, width: n.width, height: n.height, node: byId.get(n.id) });
+    if (n.id !== 'root')
+      boxes.set(n.id, { x: n.x, y: n.y, width: n.width, height: n.height, node: byId.get(n.id) });
     (n.children ?? []).forEach(collect);
   };
   collect(laid);
@@ -91,7 +115,24 @@ export async function layoutStatechart(machine) {
     const points = sec ? [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint] : [];
     return { ...g, points, label: { ...e.labels[0], lines: g.lines } };
   });
-  return { width: laid.width, height: laid.height, boxes, edges, machine };
+  for (const l of loops.values()) {
+    const b = boxes.get(l.source);
+    if (!b) continue;
+    const x = b.x + b.width;
+    const y = b.y + b.height / 2;
+    edges.push({
+      ...l,
+      loop: true,
+      points: [
+        { x: x - 1, y: y - 9 },
+        { x: x + 16, y: y - 9 },
+        { x: x + 16, y: y + 9 },
+        { x: x + 1, y: y + 9 },
+      ],
+      label: { x: x + 18, y: y - 6, lines: ['retry'] },
+    });
+  }
+  return { width: laid.width + 40, height: laid.height, boxes, edges, machine };
 }
 
 function roundedPath(points) {
@@ -110,7 +151,15 @@ export function renderStatechart(layout, hl = null) {
     ['default', 'path', 'compensated', 'failed', 'comp-failed'].map((tone) =>
       s(
         'marker',
-        { id: `arrow-${tone}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+        {
+          id: `arrow-${tone}`,
+          viewBox: '0 0 10 10',
+          refX: 9,
+          refY: 5,
+          markerWidth: 7,
+          markerHeight: 7,
+          orient: 'auto-start-reverse',
+        },
         s('path', { d: 'M0,0 L10,5 L0,10 z', class: `arrowhead tone-${tone}` }),
       ),
     ),
@@ -150,27 +199,84 @@ export function renderStatechart(layout, hl = null) {
       );
       continue;
     }
-    const statusLine = info?.status ?? (n.type === 'final' ? 'final state' : n.kind === 'top' ? '' : 'not reached');
+    const statusLine =
+      info?.status ?? (n.type === 'final' ? 'final state' : n.kind === 'top' ? '' : 'not reached');
     const visits = info?.visits ?? [];
     leaves.push(
       s(
         'g',
         attrs,
-        s('title', null, `${id}${statusLine ? ` — ${statusLine}` : ''}${visits.length ? ` — step ${visits.join(', ')} of the path` : ''}`),
-        current ? s('rect', { class: 'halo', x: -6, y: -6, width: box.width + 12, height: box.height + 12, rx: 16 }) : null,
-        s('rect', { class: 'box', width: box.width, height: box.height, rx: n.type === 'final' ? 26 : 10 }),
-        n.type === 'final' ? s('rect', { class: 'box-inner', x: 4, y: 4, width: box.width - 8, height: box.height - 8, rx: 22 }) : null,
-        s('text', { class: 'label', x: box.width / 2, y: statusLine ? 24 : 33, 'text-anchor': 'middle' }, n.label),
-        statusLine ? s('text', { class: 'status', x: box.width / 2, y: 42, 'text-anchor': 'middle' }, statusLine) : null,
+        s(
+          'title',
+          null,
+          `${id}${statusLine ? ` — ${statusLine}` : ''}${visits.length ? ` — step ${visits.join(', ')} of the path` : ''}`,
+        ),
+        current
+          ? s('rect', {
+              class: 'halo',
+              x: -6,
+              y: -6,
+              width: box.width + 12,
+              height: box.height + 12,
+              rx: 16,
+            })
+          : null,
+        s('rect', {
+          class: 'box',
+          width: box.width,
+          height: box.height,
+          rx: n.type === 'final' ? 26 : 10,
+        }),
+        n.type === 'final'
+          ? s('rect', {
+              class: 'box-inner',
+              x: 4,
+              y: 4,
+              width: box.width - 8,
+              height: box.height - 8,
+              rx: 22,
+            })
+          : null,
+        s(
+          'text',
+          { class: 'label', x: box.width / 2, y: statusLine ? 24 : 33, 'text-anchor': 'middle' },
+          n.label,
+        ),
+        statusLine
+          ? s(
+              'text',
+              { class: 'status', x: box.width / 2, y: 42, 'text-anchor': 'middle' },
+              statusLine,
+            )
+          : null,
         visits.length
           ? s(
               'g',
               { class: 'badge', transform: 'translate(-8,-8)' },
-              s('rect', { width: Math.max(22, visits.join(',').length * 7 + 10), height: 20, rx: 10 }),
-              s('text', { x: Math.max(22, visits.join(',').length * 7 + 10) / 2, y: 14, 'text-anchor': 'middle' }, visits.join(',')),
+              s('rect', {
+                width: Math.max(22, visits.join(',').length * 7 + 10),
+                height: 20,
+                rx: 10,
+              }),
+              s(
+                'text',
+                {
+                  x: Math.max(22, visits.join(',').length * 7 + 10) / 2,
+                  y: 14,
+                  'text-anchor': 'middle',
+                },
+                visits.join(','),
+              ),
             )
           : null,
-        current ? s('g', { class: 'now', transform: `translate(${box.width - 40},-10)` }, s('rect', { width: 46, height: 18, rx: 9 }), s('text', { x: 23, y: 13, 'text-anchor': 'middle' }, 'NOW')) : null,
+        current
+          ? s(
+              'g',
+              { class: 'now', transform: `translate(${box.width - 40},-10)` },
+              s('rect', { width: 46, height: 18, rx: 9 }),
+              s('text', { x: 23, y: 13, 'text-anchor': 'middle' }, 'NOW'),
+            )
+          : null,
       ),
     );
   }
@@ -193,17 +299,24 @@ export function renderStatechart(layout, hl = null) {
       ),
     );
     if (e.label?.x !== undefined) {
+      const lines = e.label.lines ?? e.lines;
       labelEls.push(
         s(
           'text',
-          { class: `edge-label ${tone ? `taken tone-${tone}` : ''}`, x: e.label.x + 4, y: e.label.y + 11 },
-          e.lines.map((line, i) => s('tspan', { x: e.label.x + 4, dy: i ? LINE_H : 0 }, line)),
+          {
+            class: `edge-label ${tone ? `taken tone-${tone}` : ''}`,
+            x: e.label.x + 4,
+            y: e.label.y + 11,
+          },
+          lines.map((line, i) => s('tspan', { x: e.label.x + 4, dy: i ? LINE_H : 0 }, line)),
         ),
       );
     }
   }
   // Taken edges are drawn last so that they stay on top of the others.
-  edgeEls.sort((a, b) => Number(a.classList.contains('taken')) - Number(b.classList.contains('taken')));
+  edgeEls.sort(
+    (a, b) => Number(a.classList.contains('taken')) - Number(b.classList.contains('taken')),
+  );
   return s(
     'svg',
     {

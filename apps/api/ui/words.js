@@ -1,6 +1,13 @@
 // What statuses and history entries mean, in words (colour is never the only signal).
 
-export const SAGA_STATUSES = ['STARTED', 'EXECUTING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'FAILED'];
+export const SAGA_STATUSES = [
+  'STARTED',
+  'EXECUTING',
+  'COMPENSATING',
+  'COMPLETED',
+  'COMPENSATED',
+  'FAILED',
+];
 
 export const SAGA_STATUS_WORDS = {
   STARTED: 'Started',

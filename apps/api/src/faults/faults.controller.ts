@@ -11,10 +11,18 @@ const faultBodySchema = z
   .object({
     participant: z.string().min(1).max(100),
     action: z.string().min(1).max(100),
-    mode: z.enum(['fail', 'transient', 'timeout']),
+    mode: z.enum(['fail', 'transient', 'timeout', 'delay']),
     times: z.number().int().min(1).max(1_000_000),
+    /** Extension: only this saga's calls are affected. */
+    sagaId: z.string().uuid({ message: 'must be a UUID' }).optional(),
+    /** Extension, mode `delay` only: hold the call this long, then run it normally. */
+    delayMs: z.number().int().min(1).max(600_000).optional(),
   })
-  .strict();
+  .strict()
+  .refine((f) => (f.mode === 'delay') === (f.delayMs !== undefined), {
+    path: ['delayMs'],
+    message: 'delayMs is required with mode "delay" and allowed only with it',
+  });
 
 /** Without SAGA_FAULTS=enabled the fault routes do not exist: 404, as for any unknown route. */
 @Injectable()

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { SagaCommand, StepError } from '@app/saga-machines';
 import { RetryableStepError, TerminalStepError, type ParticipantCallContext } from '@app/participants';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { FaultStore, type FaultMode } from '../faults/fault-store';
+import { FaultStore, type ConsumedFault } from '../faults/fault-store';
 import { ParticipantRegistry } from '../participants/participant-registry';
 
 /** The attempt ran past the step's timeout: a retryable failed attempt. */
@@ -32,7 +32,14 @@ export function toStepError(err: unknown): StepError {
   return { code: 'PARTICIPANT_ERROR', message, retryable: true };
 }
 
-function injected(mode: FaultMode, signal: AbortSignal): Promise<never> {
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+}
+
+function injected({ mode }: ConsumedFault, signal: AbortSignal): Promise<never> {
   if (mode === 'fail') {
     return Promise.reject(new TerminalStepError('INJECTED_FAULT', 'injected fault (fail)'));
   }
@@ -66,10 +73,15 @@ export class ParticipantInvoker {
     );
     try {
       const fault = this.config.faultsEnabled
-        ? await this.faults.consume(command.participant, command.operation)
+        ? await this.faults.consume(command.participant, command.operation, command.sagaId)
         : null;
       const signal = controller.signal;
-      const call = fault ? injected(fault, signal) : operation({ ...ctx, signal });
+      const call =
+        fault?.mode === 'delay'
+          ? sleep(fault.delayMs ?? 0, signal).then(() => operation({ ...ctx, signal }))
+          : fault
+            ? injected(fault, signal)
+            : operation({ ...ctx, signal });
       // The participant may finish after the timeout; its idempotency key makes the next
       // attempt return that first result instead of doing the work twice.
       call.catch(() => undefined);

@@ -52,9 +52,11 @@ export class SagaStatesController {
     if (at === undefined) return { ...base, states: replay.states };
     const one = replay.states.find((s) => s.seq === at);
     if (!one) {
-      throw new SagaException('INVALID_REQUEST', `Invalid query: this saga has no history entry ${at}.`, [
-        { path: 'query.at', message: `must be a seq between 1 and ${replay.states.length}` },
-      ]);
+      throw new SagaException(
+        'INVALID_REQUEST',
+        `Invalid query: this saga has no history entry ${at}.`,
+        [{ path: 'query.at', message: `must be a seq between 1 and ${replay.states.length}` }],
+      );
     }
     return { ...base, states: [one] };
   }

@@ -46,6 +46,8 @@ export class SagaTables1764000000000 implements MigrationInterface {
       mode text NOT NULL,
       times int NOT NULL,
       remaining int NOT NULL,
+      saga_id uuid,
+      delay_ms int,
       created_at timestamptz NOT NULL)`);
   }
 
