@@ -6,7 +6,10 @@ describe('GET /api/v1/sagas/:id/states (issue 4)', () => {
   let id: string;
   beforeAll(async () => {
     t = await startTestApp();
-    const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input: orderInput({ postalCode: '000000' }) } });
+    const res = await t.api('/api/v1/sagas', {
+      method: 'POST',
+      json: { definition: 'order', input: orderInput({ postalCode: '000000' }) },
+    });
     id = ((await res.json()) as { id: string }).id;
     await waitForSaga(t, id);
   });
@@ -21,11 +24,23 @@ describe('GET /api/v1/sagas/:id/states (issue 4)', () => {
     ]);
     expect(states.consistent).toBe(true);
     expect(states.replayedState).toBe('COMPENSATED');
-    expect(states.states.map((s: { seq: number }) => s.seq)).toEqual(events.map((e: { seq: number }) => e.seq));
-    expect(states.states[0]).toMatchObject({ seq: 1, type: 'SAGA_STARTED', eventType: 'START', state: 'EXECUTING.validate_order', status: 'EXECUTING' });
-    const failed = states.states.find((s: { type: string; eventType: string }) => s.eventType === 'STEP_FAILED');
+    expect(states.states.map((s: { seq: number }) => s.seq)).toEqual(
+      events.map((e: { seq: number }) => e.seq),
+    );
+    expect(states.states[0]).toMatchObject({
+      seq: 1,
+      type: 'SAGA_STARTED',
+      eventType: 'START',
+      state: 'EXECUTING.validate_order',
+      status: 'EXECUTING',
+    });
+    const failed = states.states.find(
+      (s: { type: string; eventType: string }) => s.eventType === 'STEP_FAILED',
+    );
     expect(failed.state).toBe('COMPENSATING.process_payment');
-    expect(failed.steps.find((s: { name: string }) => s.name === 'arrange_shipping').status).toBe('failed');
+    expect(failed.steps.find((s: { name: string }) => s.name === 'arrange_shipping').status).toBe(
+      'failed',
+    );
   });
 
   it('?at=seq: just that moment; out of range or malformed: 400 with details', async () => {
@@ -41,7 +56,9 @@ describe('GET /api/v1/sagas/:id/states (issue 4)', () => {
 
   it('needs the API key; unknown id 404, malformed id 400', async () => {
     expect((await fetch(`${t.baseUrl}/api/v1/sagas/${id}/states`)).status).toBe(401);
-    expect((await t.api('/api/v1/sagas/00000000-0000-4000-8000-000000000000/states')).status).toBe(404);
+    expect((await t.api('/api/v1/sagas/00000000-0000-4000-8000-000000000000/states')).status).toBe(
+      404,
+    );
     expect((await t.api('/api/v1/sagas/nope/states')).status).toBe(400);
   });
 
@@ -49,7 +66,9 @@ describe('GET /api/v1/sagas/:id/states (issue 4)', () => {
     const page = await fetch(`${t.baseUrl}/ui/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('app.js');
-    expect((await fetch(`${t.baseUrl}/ui/app.js`)).headers.get('content-type')).toContain('javascript');
+    expect((await fetch(`${t.baseUrl}/ui/app.js`)).headers.get('content-type')).toContain(
+      'javascript',
+    );
     expect((await fetch(`${t.baseUrl}/ui/vendor/elk.bundled.js`)).status).toBe(200);
     expect((await fetch(`${t.baseUrl}/ui/vendor/other.js`)).status).toBe(404);
     expect((await fetch(`${t.baseUrl}/ui/..%2F..%2Fpackage.json`)).status).toBe(404);

@@ -28,7 +28,10 @@ describe('statechart visualizer at /ui (issue 4)', () => {
   let failedId: string;
 
   async function startOrder(postalCode: string): Promise<string> {
-    const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input: orderInput({ postalCode }) } });
+    const res = await t.api('/api/v1/sagas', {
+      method: 'POST',
+      json: { definition: 'order', input: orderInput({ postalCode }) },
+    });
     expect(res.status).toBe(201);
     return ((await res.json()) as { id: string }).id;
   }
@@ -38,16 +41,22 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     await page.waitForSelector('#app[data-ready="true"] #diagram svg');
   }
 
-  const pathShown = () => page.$$eval('#path li', (els) => els.map((e) => e.getAttribute('data-state')));
-  const currentState = () => page.$eval('#diagram [data-current="true"]', (e) => e.getAttribute('data-state'));
-  const toneOf = (state: string) => page.$eval(`#diagram [data-state="${state}"]`, (e) => e.getAttribute('data-tone'));
+  const pathShown = () =>
+    page.$$eval('#path li', (els) => els.map((e) => e.getAttribute('data-state')));
+  const currentState = () =>
+    page.$eval('#diagram [data-current="true"]', (e) => e.getAttribute('data-state'));
+  const toneOf = (state: string) =>
+    page.$eval(`#diagram [data-state="${state}"]`, (e) => e.getAttribute('data-tone'));
 
   beforeAll(async () => {
     browser = await launchChromium();
     t = await startTestApp({ env: { SAGA_FAULTS: 'enabled' } });
     compensatedId = await startOrder('000000');
     await waitForSaga(t, compensatedId);
-    const fault = await t.api('/api/v1/faults', { method: 'POST', json: { participant: 'payment', action: 'refund', mode: 'fail', times: 1 } });
+    const fault = await t.api('/api/v1/faults', {
+      method: 'POST',
+      json: { participant: 'payment', action: 'refund', mode: 'fail', times: 1 },
+    });
     expect(fault.status).toBe(201);
     failedId = await startOrder('000000');
     expect((await waitForSaga(t, failedId)).status).toBe('FAILED');
@@ -67,18 +76,32 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     expect(page.url()).not.toContain('key=');
     expect(page.url()).toMatch(/\/ui\/#\/sagas$/);
     expect(await page.evaluate(() => sessionStorage.getItem('sagachart.apiKey'))).toBe(t.apiKey);
-    const ids = await page.$$eval('#saga-list tbody tr', (rows) => rows.map((r) => r.getAttribute('data-id')));
+    const ids = await page.$$eval('#saga-list tbody tr', (rows) =>
+      rows.map((r) => r.getAttribute('data-id')),
+    );
     expect(ids).toEqual([failedId, compensatedId]); // newest first
     await page.waitForSelector('#counts .count[data-status="FAILED"]');
-    expect(await page.$eval('#counts .count[data-status="FAILED"] .count-n', (e) => e.textContent)).toBe('1');
-    expect(await page.$eval('#counts .count[data-status="COMPENSATED"] .count-n', (e) => e.textContent)).toBe('1');
+    expect(
+      await page.$eval('#counts .count[data-status="FAILED"] .count-n', (e) => e.textContent),
+    ).toBe('1');
+    expect(
+      await page.$eval('#counts .count[data-status="COMPENSATED"] .count-n', (e) => e.textContent),
+    ).toBe('1');
     await screenshot(page, 'sagas-list');
   });
 
   it('the list filters by status and searches by id', async () => {
     await page.selectOption('#filter-status', 'COMPENSATED');
-    await page.waitForFunction(() => [...document.querySelectorAll('#saga-list tbody tr')].every((r) => r.getAttribute('data-status') === 'COMPENSATED'));
-    expect(await page.$$eval('#saga-list tbody tr', (rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual([compensatedId]);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#saga-list tbody tr')].every(
+        (r) => r.getAttribute('data-status') === 'COMPENSATED',
+      ),
+    );
+    expect(
+      await page.$$eval('#saga-list tbody tr', (rows) =>
+        rows.map((r) => r.getAttribute('data-id')),
+      ),
+    ).toEqual([compensatedId]);
     await page.selectOption('#filter-status', '');
     await page.fill('#search', failedId.slice(0, 6));
     await page.waitForFunction((id) => {
@@ -96,8 +119,14 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     expect(await toneOf('EXECUTING.process_payment')).toBe('path');
     expect(await toneOf('COMPENSATING.reserve_inventory')).toBe('compensated');
     expect(await toneOf('EXECUTING.send_notification')).toBe('none');
-    expect(await page.$eval('#diagram [data-state="COMPENSATING.process_payment"]', (e) => e.getAttribute('data-visits'))).toBe('6');
-    const types = await page.$$eval('#timeline li', (els) => els.map((e) => e.getAttribute('data-type')));
+    expect(
+      await page.$eval('#diagram [data-state="COMPENSATING.process_payment"]', (e) =>
+        e.getAttribute('data-visits'),
+      ),
+    ).toBe('6');
+    const types = await page.$$eval('#timeline li', (els) =>
+      els.map((e) => e.getAttribute('data-type')),
+    );
     expect(types[0]).toBe('SAGA_STARTED');
     expect(types[types.length - 1]).toBe('SAGA_COMPENSATED');
     const failure = await page.$eval('#timeline li[data-type="STEP_FAILED"]', (e) => e.textContent);
@@ -113,7 +142,12 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     const early = states.states.find((s) => s.type === 'STEP_SUCCEEDED')!;
     expect(early.state).toBe('EXECUTING.reserve_inventory');
     await page.click(`#timeline li[data-seq="${early.seq}"] button`);
-    await page.waitForFunction((seq) => document.querySelector('#timeline li[aria-current="step"]')?.getAttribute('data-seq') === String(seq), early.seq);
+    await page.waitForFunction(
+      (seq) =>
+        document.querySelector('#timeline li[aria-current="step"]')?.getAttribute('data-seq') ===
+        String(seq),
+      early.seq,
+    );
     expect(await currentState()).toBe('EXECUTING.reserve_inventory');
     expect(await pathShown()).toEqual(COMPENSATED_PATH.slice(0, 3));
     expect(await toneOf('EXECUTING.arrange_shipping')).toBe('none');
@@ -130,7 +164,10 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     expect(await toneOf('COMPENSATING.process_payment')).toBe('comp-failed');
     expect(await toneOf('FAILED')).toBe('comp-failed');
     expect(await toneOf('EXECUTING.arrange_shipping')).toBe('failed');
-    const compFailure = await page.$eval('#timeline li[data-type="COMPENSATION_FAILED"]', (e) => e.textContent);
+    const compFailure = await page.$eval(
+      '#timeline li[data-type="COMPENSATION_FAILED"]',
+      (e) => e.textContent,
+    );
     expect(compFailure).toContain('process_payment');
     expect(await page.textContent('.saga-header')).toContain('A person must act');
     await screenshot(page, 'saga-failed');
@@ -139,9 +176,15 @@ describe('statechart visualizer at /ui (issue 4)', () => {
   it('a definition: the full statechart and each step’s settings', async () => {
     await page.goto(`${t.baseUrl}/ui/#/definitions/order`);
     await page.waitForSelector('#app[data-ready="true"] #diagram svg');
-    const def = (await (await t.api('/api/v1/definitions/order')).json()) as { machine: { nodes: unknown[] } };
-    expect(await page.$$eval('#diagram [data-state]', (e) => e.length)).toBe(def.machine.nodes.length);
-    const rows = await page.$$eval('#definition-steps tbody tr', (els) => els.map((e) => e.textContent));
+    const def = (await (await t.api('/api/v1/definitions/order')).json()) as {
+      machine: { nodes: unknown[] };
+    };
+    expect(await page.$$eval('#diagram [data-state]', (e) => e.length)).toBe(
+      def.machine.nodes.length,
+    );
+    const rows = await page.$$eval('#definition-steps tbody tr', (els) =>
+      els.map((e) => e.textContent),
+    );
     expect(rows).toHaveLength(5);
     expect(rows[2]).toContain('payment');
     expect(rows[2]).toContain('refund');
@@ -154,7 +197,11 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     await openSaga(failedId);
     const widths = await page.evaluate(() => {
       const d = document.getElementById('diagram')!;
-      return { doc: document.documentElement.scrollWidth, inner: d.scrollWidth, box: d.clientWidth };
+      return {
+        doc: document.documentElement.scrollWidth,
+        inner: d.scrollWidth,
+        box: d.clientWidth,
+      };
     });
     expect(widths.doc).toBeLessThanOrEqual(400);
     expect(widths.inner).toBeGreaterThan(widths.box);
@@ -170,7 +217,9 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     await p.goto(`${t.baseUrl}/ui/`);
     await p.fill('#api-key', 'not-the-key');
     await p.click('button[type="submit"]');
-    await p.waitForFunction(() => document.querySelector('.signin [role="alert"]')?.textContent?.includes('refused'));
+    await p.waitForFunction(() =>
+      document.querySelector('.signin [role="alert"]')?.textContent?.includes('refused'),
+    );
     await screenshot(p, 'sign-in');
     await p.fill('#api-key', t.apiKey);
     await p.click('button[type="submit"]');

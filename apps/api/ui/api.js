@@ -44,12 +44,9 @@ export async function getJson(path, { signal } = {}) {
   if (res.status === 401) throw new Unauthorized('The API key was refused.');
   if (res.ok) return res.json();
   const body = await res.json().catch(() => null);
-  {
-    const err = new Error(body?.message ?? `${res.status} ${res.statusText}`);
-    err.status = res.status;
-    throw err;
-  }
-  return body;
+  const err = new Error(body?.message ?? `${res.status} ${res.statusText}`);
+  err.status = res.status;
+  throw err;
 }
 
 /**
