@@ -1,8 +1,14 @@
 import { orderInput, startTestApp, waitForSaga, type TestApp } from '../support/test-app';
 import { metric, scrape } from './ops-support';
 
-async function runSaga(t: TestApp, input: unknown): Promise<Record<string, any>> {
-  const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input } });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies read in assertions
+type Saga = Record<string, any>;
+
+async function runSaga(t: TestApp, input: unknown): Promise<Saga> {
+  const res = await t.api('/api/v1/sagas', {
+    method: 'POST',
+    json: { definition: 'order', input },
+  });
   expect(res.status).toBe(201);
   return waitForSaga(t, (await res.json()).id);
 }
@@ -38,7 +44,9 @@ describe('GET /metrics (Prometheus)', () => {
     }
     const samples = await scrape(t);
     for (const state of ['waiting', 'active', 'delayed', 'failed']) {
-      expect(samples.some((s) => s.name === 'sagachart_queue_jobs' && s.labels.state === state)).toBe(true);
+      expect(
+        samples.some((s) => s.name === 'sagachart_queue_jobs' && s.labels.state === state),
+      ).toBe(true);
     }
     expect(metric(samples, 'sagachart_sagas_active', { definition: 'order' })).toBe(0);
   });
@@ -53,9 +61,14 @@ describe('GET /metrics (Prometheus)', () => {
     });
     expect(fault.status).toBe(201);
     const failed = await runSaga(t, orderInput({ postalCode: '000000' }));
-    expect([completed.status, compensated.status, failed.status]).toEqual(['COMPLETED', 'COMPENSATED', 'FAILED']);
+    expect([completed.status, compensated.status, failed.status]).toEqual([
+      'COMPLETED',
+      'COMPENSATED',
+      'FAILED',
+    ]);
     const after = await scrape(t);
-    const delta = (name: string, labels: Record<string, string> = {}) => metric(after, name, labels) - metric(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      metric(after, name, labels) - metric(before, name, labels);
     const order = { definition: 'order' };
 
     expect(delta('sagachart_sagas_started_total', order)).toBe(3);
@@ -63,24 +76,77 @@ describe('GET /metrics (Prometheus)', () => {
     expect(delta('sagachart_sagas_finished_total', { ...order, status: 'COMPENSATED' })).toBe(1);
     expect(delta('sagachart_sagas_finished_total', { ...order, status: 'FAILED' })).toBe(1);
     // Each saga ran validate_order once; arrange_shipping failed (not retried) twice.
-    expect(delta('sagachart_step_attempts_total', { ...order, step: 'validate_order', kind: 'execute', outcome: 'succeeded' })).toBe(3);
-    expect(delta('sagachart_step_attempts_total', { ...order, step: 'arrange_shipping', kind: 'execute', outcome: 'failed' })).toBe(2);
-    expect(delta('sagachart_step_attempts_total', { ...order, step: 'send_notification', kind: 'execute', outcome: 'succeeded' })).toBe(1);
+    expect(
+      delta('sagachart_step_attempts_total', {
+        ...order,
+        step: 'validate_order',
+        kind: 'execute',
+        outcome: 'succeeded',
+      }),
+    ).toBe(3);
+    expect(
+      delta('sagachart_step_attempts_total', {
+        ...order,
+        step: 'arrange_shipping',
+        kind: 'execute',
+        outcome: 'failed',
+      }),
+    ).toBe(2);
+    expect(
+      delta('sagachart_step_attempts_total', {
+        ...order,
+        step: 'send_notification',
+        kind: 'execute',
+        outcome: 'succeeded',
+      }),
+    ).toBe(1);
     // The refund: succeeded once (compensated saga), failed once (the fault).
-    expect(delta('sagachart_compensations_total', { ...order, step: 'process_payment', outcome: 'succeeded' })).toBe(1);
-    expect(delta('sagachart_compensations_total', { ...order, step: 'process_payment', outcome: 'failed' })).toBe(1);
-    expect(delta('sagachart_step_attempts_total', { ...order, step: 'process_payment', kind: 'compensate', outcome: 'failed' })).toBe(1);
+    expect(
+      delta('sagachart_compensations_total', {
+        ...order,
+        step: 'process_payment',
+        outcome: 'succeeded',
+      }),
+    ).toBe(1);
+    expect(
+      delta('sagachart_compensations_total', {
+        ...order,
+        step: 'process_payment',
+        outcome: 'failed',
+      }),
+    ).toBe(1);
+    expect(
+      delta('sagachart_step_attempts_total', {
+        ...order,
+        step: 'process_payment',
+        kind: 'compensate',
+        outcome: 'failed',
+      }),
+    ).toBe(1);
     // Step durations: one observation per attempt, in the +Inf bucket and the count alike.
     const attempts = delta('sagachart_step_attempts_total', order);
     expect(attempts).toBeGreaterThanOrEqual(5 + 3 + 3 + 3 + 2);
     expect(delta('sagachart_step_duration_seconds_count', order)).toBe(attempts);
-    expect(delta('sagachart_step_duration_seconds_bucket', { ...order, step: 'validate_order', kind: 'execute', le: '+Inf' })).toBe(3);
+    expect(
+      delta('sagachart_step_duration_seconds_bucket', {
+        ...order,
+        step: 'validate_order',
+        kind: 'execute',
+        le: '+Inf',
+      }),
+    ).toBe(3);
     expect(delta('sagachart_step_duration_seconds_sum', order)).toBeGreaterThan(0);
     // Saga durations: createdAt -> finishedAt of the views, per final status.
-    const seconds = (s: Record<string, any>) => (Date.parse(s.finishedAt) - Date.parse(s.createdAt)) / 1000;
-    expect(delta('sagachart_saga_duration_seconds_count', { ...order, status: 'COMPLETED' })).toBe(1);
-    expect(delta('sagachart_saga_duration_seconds_sum', { ...order, status: 'COMPLETED' })).toBeCloseTo(seconds(completed), 3);
-    expect(delta('sagachart_saga_duration_seconds_sum', { ...order, status: 'FAILED' })).toBeCloseTo(seconds(failed), 3);
+    const seconds = (s: Saga) => (Date.parse(s.finishedAt) - Date.parse(s.createdAt)) / 1000;
+    expect(delta('sagachart_saga_duration_seconds_count', { ...order, status: 'COMPLETED' })).toBe(
+      1,
+    );
+    expect(
+      delta('sagachart_saga_duration_seconds_sum', { ...order, status: 'COMPLETED' }),
+    ).toBeCloseTo(seconds(completed), 3);
+    expect(
+      delta('sagachart_saga_duration_seconds_sum', { ...order, status: 'FAILED' }),
+    ).toBeCloseTo(seconds(failed), 3);
   });
 
   it('a saga hanging in a step: sagas_active and the oldest age count it at scrape time, then drop to 0', async () => {
@@ -89,25 +155,41 @@ describe('GET /metrics (Prometheus)', () => {
       json: { participant: 'inventory', action: 'reserve', mode: 'timeout', times: 1 },
     });
     expect(fault.status).toBe(201);
-    const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input: orderInput() } });
+    const res = await t.api('/api/v1/sagas', {
+      method: 'POST',
+      json: { definition: 'order', input: orderInput() },
+    });
     const { id } = await res.json();
     await new Promise((r) => setTimeout(r, 1200));
     const during = await scrape(t);
     expect(metric(during, 'sagachart_sagas_active', { definition: 'order' })).toBe(1);
-    expect(metric(during, 'sagachart_saga_oldest_active_age_seconds', { definition: 'order' })).toBeGreaterThanOrEqual(1);
+    expect(
+      metric(during, 'sagachart_saga_oldest_active_age_seconds', { definition: 'order' }),
+    ).toBeGreaterThanOrEqual(1);
     // The hanging attempt holds a job active in the queue.
     expect(metric(during, 'sagachart_queue_jobs', { state: 'active' })).toBeGreaterThanOrEqual(1);
     expect((await waitForSaga(t, id)).status).toBe('COMPLETED');
     const after = await scrape(t);
     expect(metric(after, 'sagachart_sagas_active', { definition: 'order' })).toBe(0);
-    expect(metric(after, 'sagachart_saga_oldest_active_age_seconds', { definition: 'order' })).toBe(0);
-    expect(metric(after, 'sagachart_step_attempts_total', { step: 'reserve_inventory', kind: 'execute', outcome: 'retrying' })).toBe(1);
+    expect(metric(after, 'sagachart_saga_oldest_active_age_seconds', { definition: 'order' })).toBe(
+      0,
+    );
+    expect(
+      metric(after, 'sagachart_step_attempts_total', {
+        step: 'reserve_inventory',
+        kind: 'execute',
+        outcome: 'retrying',
+      }),
+    ).toBe(1);
   });
 
   it('two apps in one process: each has its own registry and counts only its own sagas', async () => {
     const other = await startTestApp();
     try {
-      const res = await other.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input: orderInput() } });
+      const res = await other.api('/api/v1/sagas', {
+        method: 'POST',
+        json: { definition: 'order', input: orderInput() },
+      });
       await waitForSaga(other, (await res.json()).id);
       const mine = metric(await scrape(t), 'sagachart_sagas_started_total');
       expect(metric(await scrape(other), 'sagachart_sagas_started_total')).toBe(1);

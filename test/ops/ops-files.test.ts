@@ -8,7 +8,21 @@ import { startTestApp, type TestApp } from '../support/test-app';
 import { exportedNames } from './ops-support';
 
 const OPS = path.resolve(__dirname, '../../ops');
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
+const PROMQL_WORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /** Metric names a PromQL expression reads: identifiers that are not functions, keywords or labels. */
 export function metricNamesIn(expr: string): string[] {
@@ -41,15 +55,25 @@ describe('ops files', () => {
 
   it('the name extractor finds metric names and nothing else', () => {
     expect(
-      metricNamesIn('sum by (definition) (increase(a_total{status="FAILED"}[15m])) / on(x) max(b) > 0.05 and c offset 5m'),
+      metricNamesIn(
+        'sum by (definition) (increase(a_total{status="FAILED"}[15m])) / on(x) max(b) > 0.05 and c offset 5m',
+      ),
     ).toEqual(['a_total', 'b', 'c']);
   });
 
   describe('alerts.yml', () => {
-    const rules = () => parse(fs.readFileSync(path.join(OPS, 'alerts.yml'), 'utf8')).groups.flatMap((g: { rules: unknown[] }) => g.rules);
+    const rules = () =>
+      parse(fs.readFileSync(path.join(OPS, 'alerts.yml'), 'utf8')).groups.flatMap(
+        (g: { rules: unknown[] }) => g.rules,
+      );
 
     it('has the three alerts of /api/v1/stats with their severities', () => {
-      expect(rules().map((r: { alert: string; labels: { severity: string } }) => [r.alert, r.labels.severity])).toEqual([
+      expect(
+        rules().map((r: { alert: string; labels: { severity: string } }) => [
+          r.alert,
+          r.labels.severity,
+        ]),
+      ).toEqual([
         ['SagaHighFailureRate', 'critical'],
         ['SagaCompensationStorm', 'warning'],
         ['SagaStuckInProgress', 'critical'],
@@ -60,20 +84,27 @@ describe('ops files', () => {
       for (const r of rules()) {
         const names = metricNamesIn(r.expr);
         expect(names.length).toBeGreaterThan(0);
-        for (const n of names) expect({ alert: r.alert, metric: n, exported: exported.has(n) }).toEqual({ alert: r.alert, metric: n, exported: true });
+        for (const n of names)
+          expect({ alert: r.alert, metric: n, exported: exported.has(n) }).toEqual({
+            alert: r.alert,
+            metric: n,
+            exported: true,
+          });
       }
     });
 
     it('promtool: the rules are valid and its unit tests (ops/alerts.test.yml) pass', () => {
       // promtool comes with Debian's `prometheus` package (.ci/run installs it).
-      const run = (args: string[]) => execFileSync('promtool', args, { cwd: OPS, encoding: 'utf8', stdio: 'pipe' });
+      const run = (args: string[]) =>
+        execFileSync('promtool', args, { cwd: OPS, encoding: 'utf8', stdio: 'pipe' });
       expect(run(['check', 'rules', 'alerts.yml'])).toMatch(/SUCCESS: 3 rules found/);
       expect(run(['test', 'rules', 'alerts.test.yml'])).toMatch(/SUCCESS/);
     });
   });
 
   describe('grafana-dashboard.json', () => {
-    const dashboard = () => JSON.parse(fs.readFileSync(path.join(OPS, 'grafana-dashboard.json'), 'utf8'));
+    const dashboard = () =>
+      JSON.parse(fs.readFileSync(path.join(OPS, 'grafana-dashboard.json'), 'utf8'));
 
     it('is a dashboard with panels that each query something', () => {
       const d = dashboard();
@@ -88,18 +119,29 @@ describe('ops files', () => {
       const used = new Set<string>();
       const exprs: string[] = [
         ...d.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((x) => x.expr)),
-        ...d.templating.list.filter((v: { type: string }) => v.type === 'query').map((v: { query: string }) => v.query.replace(/^label_values\((\w+),.*\)$/, '$1')),
+        ...d.templating.list
+          .filter((v: { type: string }) => v.type === 'query')
+          .map((v: { query: string }) => v.query.replace(/^label_values\((\w+),.*\)$/, '$1')),
       ];
       for (const e of exprs) {
         for (const n of metricNamesIn(e)) {
           used.add(n);
-          expect({ expr: e, metric: n, exported: exported.has(n) }).toEqual({ expr: e, metric: n, exported: true });
+          expect({ expr: e, metric: n, exported: exported.has(n) }).toEqual({
+            expr: e,
+            metric: n,
+            exported: true,
+          });
         }
       }
-      const families = [...exported].filter((n) => n.startsWith('sagachart_') && !/_(sum|count|bucket)$/.test(n));
+      const families = [...exported].filter(
+        (n) => n.startsWith('sagachart_') && !/_(sum|count|bucket)$/.test(n),
+      );
       expect(families.length).toBeGreaterThanOrEqual(9);
       for (const f of families) {
-        expect({ family: f, shown: used.has(f) || used.has(`${f}_bucket`) }).toEqual({ family: f, shown: true });
+        expect({ family: f, shown: used.has(f) || used.has(`${f}_bucket`) }).toEqual({
+          family: f,
+          shown: true,
+        });
       }
     });
   });

@@ -23,14 +23,19 @@ export function parseMetrics(text: string): Sample[] {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!m) throw new Error(`not a sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1]] = l[2];
     samples.push({ name: m[1], labels, value: Number(m[3]) });
   }
   return samples;
 }
 
 /** Sum of the samples named `name` whose labels include `labels`. */
-export function metric(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+export function metric(
+  samples: Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   return samples
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((sum, s) => sum + s.value, 0);
@@ -62,7 +67,10 @@ export interface LoggedApp extends TestApp {
 }
 
 /** Like startTestApp, but the app's JSON log lines go to memory, at `level`. */
-export async function startLoggedApp(level: string, env: Record<string, string> = {}): Promise<LoggedApp> {
+export async function startLoggedApp(
+  level: string,
+  env: Record<string, string> = {},
+): Promise<LoggedApp> {
   const databaseUrl = await createTestDatabase('ops');
   const apiKey = `test-key-${randomBytes(12).toString('hex')}`;
   const config = loadConfig({
@@ -81,7 +89,10 @@ export async function startLoggedApp(level: string, env: Record<string, string> 
       done();
     },
   });
-  const rootLogger = createRootLogger({ level: config.logLevel, destination: sink as unknown as pino.DestinationStream });
+  const rootLogger = createRootLogger({
+    level: config.logLevel,
+    destination: sink as unknown as pino.DestinationStream,
+  });
   const app = await createApp({ config, databaseUrl, rootLogger, logger: ['error', 'fatal'] });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
@@ -115,7 +126,11 @@ export async function startLoggedApp(level: string, env: Record<string, string> 
 }
 
 /** Polls `fn` until it returns a truthy value, or throws after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

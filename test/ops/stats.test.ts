@@ -2,18 +2,22 @@ import { orderInput, startTestApp, waitForSaga, type TestApp } from '../support/
 import { eventually, metric, scrape } from './ops-support';
 
 async function start(t: TestApp, input: unknown): Promise<string> {
-  const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input } });
+  const res = await t.api('/api/v1/sagas', {
+    method: 'POST',
+    json: { definition: 'order', input },
+  });
   expect(res.status).toBe(201);
   return (await res.json()).id;
 }
 
-async function stats(t: TestApp, window = '1h'): Promise<Record<string, any>> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies read in assertions
+type Stats = Record<string, any>;
+
+async function stats(t: TestApp, window = '1h'): Promise<Stats> {
   const res = await t.api(`/api/v1/stats?window=${window}`);
   expect(res.status).toBe(200);
   return res.json();
 }
-
-const alertNames = (s: Record<string, any>) => s.alerts.map((a: { name: string }) => a.name).sort();
 
 /** PostgreSQL's percentile_cont: linear interpolation between the closest ranks. */
 function percentileCont(values: number[], p: number): number {
@@ -63,9 +67,12 @@ describe('GET /api/v1/stats', () => {
       });
     });
 
-    it.each(['5m', '15m', '1h', '6h', '24h', '7d', '1m', '30d', '90m'])('window=%s: 200', async (w) => {
-      expect((await stats(t, w)).window).toBe(w);
-    });
+    it.each(['5m', '15m', '1h', '6h', '24h', '7d', '1m', '30d', '90m'])(
+      'window=%s: 200',
+      async (w) => {
+        expect((await stats(t, w)).window).toBe(w);
+      },
+    );
 
     it.each([
       ['forever', 'window=forever'],
@@ -110,7 +117,9 @@ describe('GET /api/v1/stats', () => {
         stuck: 0,
       });
       const ms = sagas.map((x) => Date.parse(x.finishedAt) - Date.parse(x.createdAt));
-      expect(Math.abs(s.averageDurationMs - ms.reduce((a, b) => a + b, 0) / ms.length)).toBeLessThanOrEqual(1);
+      expect(
+        Math.abs(s.averageDurationMs - ms.reduce((a, b) => a + b, 0) / ms.length),
+      ).toBeLessThanOrEqual(1);
       expect(Math.abs(s.p95DurationMs - percentileCont(ms, 0.95))).toBeLessThanOrEqual(1);
     } finally {
       await t.close();
@@ -121,14 +130,25 @@ describe('GET /api/v1/stats', () => {
     it('SagaCompensationStorm (warning): 1 of 2 compensated; clears once enough sagas complete', async () => {
       const t = await startTestApp({ env: { SAGA_ALERT_COMPENSATION_RATE: '0.2' } });
       try {
-        await Promise.all([start(t, orderInput()), start(t, orderInput({ postalCode: '000000' }))].map(async (p) => waitForSaga(t, await p)));
+        await Promise.all(
+          [start(t, orderInput()), start(t, orderInput({ postalCode: '000000' }))].map(async (p) =>
+            waitForSaga(t, await p),
+          ),
+        );
         const firing = await stats(t);
         expect(firing.alerts).toEqual([
-          expect.objectContaining({ name: 'SagaCompensationStorm', severity: 'warning', value: 0.5, threshold: 0.2 }),
+          expect.objectContaining({
+            name: 'SagaCompensationStorm',
+            severity: 'warning',
+            value: 0.5,
+            threshold: 0.2,
+          }),
         ]);
         expect(firing.alerts[0].message).toMatch(/50\.0% of the 2 sagas/);
         // 1 compensated of 6 finished: 16.7%, under 20%.
-        await Promise.all([0, 1, 2, 3].map(async () => waitForSaga(t, await start(t, orderInput()))));
+        await Promise.all(
+          [0, 1, 2, 3].map(async () => waitForSaga(t, await start(t, orderInput()))),
+        );
         const cleared = await stats(t);
         expect(cleared.compensationRate).toBeCloseTo(1 / 6, 4);
         expect(cleared.alerts).toEqual([]);
@@ -138,7 +158,9 @@ describe('GET /api/v1/stats', () => {
     });
 
     it('SagaHighFailureRate (critical): a refund that fails makes the saga FAILED; clears after POST /retry compensates it', async () => {
-      const t = await startTestApp({ env: { SAGA_FAULTS: 'enabled', SAGA_ALERT_COMPENSATION_RATE: '1' } });
+      const t = await startTestApp({
+        env: { SAGA_FAULTS: 'enabled', SAGA_ALERT_COMPENSATION_RATE: '1' },
+      });
       try {
         await fault(t, { participant: 'payment', action: 'refund', mode: 'fail', times: 1 });
         const id = await start(t, orderInput({ postalCode: '000000' }));
@@ -146,7 +168,12 @@ describe('GET /api/v1/stats', () => {
         const firing = await stats(t);
         expect(firing).toMatchObject({ failed: 1, failureRate: 1 });
         expect(firing.alerts).toEqual([
-          expect.objectContaining({ name: 'SagaHighFailureRate', severity: 'critical', value: 1, threshold: 0.05 }),
+          expect.objectContaining({
+            name: 'SagaHighFailureRate',
+            severity: 'critical',
+            value: 1,
+            threshold: 0.05,
+          }),
         ]);
         expect((await t.api(`/api/v1/sagas/${id}/retry`, { method: 'POST' })).status).toBe(202);
         expect((await waitForSaga(t, id)).status).toBe('COMPENSATED');
@@ -158,25 +185,44 @@ describe('GET /api/v1/stats', () => {
     });
 
     it('SagaStuckInProgress (critical): a step hanging past SAGA_ALERT_STUCK_AFTER_MS; clears when the saga finishes', async () => {
-      const t = await startTestApp({ env: { SAGA_FAULTS: 'enabled', SAGA_ALERT_STUCK_AFTER_MS: '1000' } });
+      const t = await startTestApp({
+        env: { SAGA_FAULTS: 'enabled', SAGA_ALERT_STUCK_AFTER_MS: '1000' },
+      });
       try {
         await fault(t, { participant: 'payment', action: 'charge', mode: 'timeout', times: 1 });
         const id = await start(t, orderInput());
-        const firing = await eventually(async () => {
-          const s = await stats(t);
-          return s.stuck === 1 ? s : null;
-        }, 4000, 'stuck = 1');
+        const firing = await eventually(
+          async () => {
+            const s = await stats(t);
+            return s.stuck === 1 ? s : null;
+          },
+          4000,
+          'stuck = 1',
+        );
         expect(firing.active).toBe(1);
         expect(firing.alerts).toEqual([
-          expect.objectContaining({ name: 'SagaStuckInProgress', severity: 'critical', value: 1, threshold: 0 }),
+          expect.objectContaining({
+            name: 'SagaStuckInProgress',
+            severity: 'critical',
+            value: 1,
+            threshold: 0,
+          }),
         ]);
         expect(firing.alerts[0].message).toMatch(/more than 1000 ms/);
         // The Prometheus side of the same alert: the oldest active saga's age.
-        expect(metric(await scrape(t), 'sagachart_saga_oldest_active_age_seconds', { definition: 'order' })).toBeGreaterThan(1);
+        expect(
+          metric(await scrape(t), 'sagachart_saga_oldest_active_age_seconds', {
+            definition: 'order',
+          }),
+        ).toBeGreaterThan(1);
         expect((await waitForSaga(t, id)).status).toBe('COMPLETED');
         const cleared = await stats(t);
         expect(cleared).toMatchObject({ stuck: 0, active: 0, completed: 1, alerts: [] });
-        expect(metric(await scrape(t), 'sagachart_saga_oldest_active_age_seconds', { definition: 'order' })).toBe(0);
+        expect(
+          metric(await scrape(t), 'sagachart_saga_oldest_active_age_seconds', {
+            definition: 'order',
+          }),
+        ).toBe(0);
       } finally {
         await t.close();
       }

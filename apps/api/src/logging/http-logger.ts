@@ -27,8 +27,16 @@ export function httpLogger(root: Logger): RequestHandler {
       if (res.statusCode >= 400) return 'warn';
       return QUIET_PATHS.test(req.url ?? '') ? 'debug' : 'info';
     },
+    // For a 5xx without a thrown error pino-http makes up one ("failed with status code 503")
+    // whose stack only points into pino-http: the status code says it all.
+    customErrorObject: (_req, _res, err, val) =>
+      /^failed with status code \d+$/.test(err?.message ?? '') ? { ...val, err: undefined } : val,
     serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req: { id: unknown; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   }) as unknown as RequestHandler;

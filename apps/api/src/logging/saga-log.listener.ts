@@ -4,10 +4,20 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { isFinalStatus } from '@app/saga-machines';
 import type { Logger } from 'pino';
-import { SagaObserver, type AttemptObserved, type TransitionObserved } from '../runtime/saga-observer';
+import {
+  SagaObserver,
+  type AttemptObserved,
+  type TransitionObserved,
+} from '../runtime/saga-observer';
+import { StepQueue } from '../runtime/step-queue';
 import { ROOT_LOGGER } from './logging.tokens';
 
-const WARN_EVENTS = new Set(['STEP_ATTEMPT_FAILED', 'STEP_FAILED', 'COMPENSATION_ATTEMPT_FAILED', 'COMPENSATION_FAILED']);
+const WARN_EVENTS = new Set([
+  'STEP_ATTEMPT_FAILED',
+  'STEP_FAILED',
+  'COMPENSATION_ATTEMPT_FAILED',
+  'COMPENSATION_FAILED',
+]);
 
 @Injectable()
 export class SagaLogListener implements OnModuleInit {
@@ -16,6 +26,7 @@ export class SagaLogListener implements OnModuleInit {
   constructor(
     @Inject(ROOT_LOGGER) root: Logger,
     private readonly observer: SagaObserver,
+    @Inject(StepQueue) private readonly queue: StepQueue,
   ) {
     this.log = root.child({ component: 'saga' });
   }
@@ -23,6 +34,18 @@ export class SagaLogListener implements OnModuleInit {
   onModuleInit(): void {
     this.observer.on('transition', (t) => this.transition(t));
     this.observer.on('attempt', (a) => this.attempt(a));
+    // Without a listener BullMQ prints queue connection errors (e.g. the database going away)
+    // with console.error as multi-line dumps; as JSON lines they can be searched.
+    this.queue.queue.on('error', (err) =>
+      this.log.error(
+        {
+          component: 'queue',
+          backend: this.queue.backend,
+          err: { message: err.message, code: (err as { code?: string }).code },
+        },
+        'step queue error',
+      ),
+    );
   }
 
   private transition(t: TransitionObserved): void {
@@ -39,9 +62,12 @@ export class SagaLogListener implements OnModuleInit {
       status: result.view.status,
       state: result.view.state,
       ...('error' in event ? { errorCode: event.error.code } : {}),
-      ...(result.commands.length ? { next: result.commands.map((c) => `${c.kind}:${c.step}`) } : {}),
+      ...(result.commands.length
+        ? { next: result.commands.map((c) => `${c.kind}:${c.step}`) }
+        : {}),
     };
-    const failed = WARN_EVENTS.has(event.type) || (result.view.status === 'FAILED' && t.from !== 'FAILED');
+    const failed =
+      WARN_EVENTS.has(event.type) || (result.view.status === 'FAILED' && t.from !== 'FAILED');
     const becameFinal = isFinalStatus(result.view.status) && t.from !== result.view.status;
     const msg = becameFinal ? `saga ${result.view.status}` : `saga ${event.type}`;
     if (failed) this.log.warn(fields, msg);

@@ -22,14 +22,30 @@ function apiKeyMiddleware(guard: ApiKeyGuard): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const header = req.headers.authorization ?? '';
     const basic = /^Basic\s+(\S+)\s*$/i.exec(header);
-    const asBearer = basic ? Buffer.from(basic[1], 'base64').toString('utf8').split(':').slice(1).join(':') : null;
-    const probe = asBearer === null ? req : ({ ...req, method: req.method, headers: { authorization: `Bearer ${asBearer}` } } as Request);
+    const asBearer = basic
+      ? Buffer.from(basic[1], 'base64').toString('utf8').split(':').slice(1).join(':')
+      : null;
+    const probe =
+      asBearer === null
+        ? req
+        : ({
+            ...req,
+            method: req.method,
+            headers: { authorization: `Bearer ${asBearer}` },
+          } as Request);
     try {
-      guard.canActivate({ switchToHttp: () => ({ getRequest: () => probe }) } as unknown as ExecutionContext);
+      guard.canActivate({
+        switchToHttp: () => ({ getRequest: () => probe }),
+      } as unknown as ExecutionContext);
     } catch (err) {
       const status = (err as { getStatus?: () => number }).getStatus?.() ?? 401;
-      if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="sagachart queues", charset="UTF-8"');
-      res.status(status).json({ statusCode: status, error: status === 403 ? 'Forbidden' : 'Unauthorized', message: (err as Error).message });
+      if (status === 401)
+        res.setHeader('WWW-Authenticate', 'Basic realm="sagachart queues", charset="UTF-8"');
+      res.status(status).json({
+        statusCode: status,
+        error: status === 403 ? 'Forbidden' : 'Unauthorized',
+        message: (err as Error).message,
+      });
       return;
     }
     // bull-board's page uses inline style attributes; loosen style-src for its pages only.
@@ -48,9 +64,18 @@ export function mountQueueDashboard(app: NestExpressApplication): void {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(queue.queue, { readOnlyMode: true, description: `saga steps (${queue.backend} backend)` })],
+    queues: [
+      new BullMQAdapter(queue.queue, {
+        readOnlyMode: true,
+        description: `saga steps (${queue.backend} backend)`,
+      }),
+    ],
     serverAdapter,
     options: { uiConfig: { boardTitle: 'sagachart queues' } },
   });
-  app.use(QUEUE_DASHBOARD_PATH, apiKeyMiddleware(new ApiKeyGuard(config)), serverAdapter.getRouter());
+  app.use(
+    QUEUE_DASHBOARD_PATH,
+    apiKeyMiddleware(new ApiKeyGuard(config)),
+    serverAdapter.getRouter(),
+  );
 }

@@ -17,7 +17,11 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { ROOT_LOGGER } from '../logging/logging.tokens';
 import { DefinitionRegistry } from '../runtime/definition-registry';
-import { SagaObserver, type AttemptObserved, type TransitionObserved } from '../runtime/saga-observer';
+import {
+  SagaObserver,
+  type AttemptObserved,
+  type TransitionObserved,
+} from '../runtime/saga-observer';
 import { StepQueue } from '../runtime/step-queue';
 
 /** Queue states exported as `sagachart_queue_jobs{state}`. */
@@ -42,7 +46,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export class SagaMetrics implements OnModuleInit {
   readonly registry = new Registry();
   private readonly log: Logger;
-  private activeQuery: { at: number; promise: Promise<Map<string, { n: number; age: number }> | undefined> } | null = null;
+  private activeQuery: {
+    at: number;
+    promise: Promise<Map<string, { n: number; age: number }> | undefined>;
+  } | null = null;
 
   readonly sagasStarted = new Counter({
     name: 'sagachart_sagas_started_total',
@@ -148,7 +155,8 @@ export class SagaMetrics implements OnModuleInit {
         (rows) => {
           const byDefinition = new Map<string, { n: number; age: number }>();
           for (const d of this.definitions.list()) byDefinition.set(d.name, { n: 0, age: 0 });
-          for (const r of rows) byDefinition.set(r.definition, { n: r.n, age: Math.max(0, Number(r.age)) });
+          for (const r of rows)
+            byDefinition.set(r.definition, { n: r.n, age: Math.max(0, Number(r.age)) });
           return byDefinition;
         },
         (err: Error) => {
