@@ -1,28 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Body, UseGuards, type CanActivate, Injectable } from '@nestjs/common';
 import { z } from 'zod';
+import { faultSchema } from './fault-schema';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SagaException } from '../errors/saga-exception';
 import { parseRequest } from '../http/zod-request';
 import { ParticipantRegistry } from '../participants/participant-registry';
 import { FaultStore } from './fault-store';
-
-const faultBodySchema = z
-  .object({
-    participant: z.string().min(1).max(100),
-    action: z.string().min(1).max(100),
-    mode: z.enum(['fail', 'transient', 'timeout', 'delay']),
-    times: z.number().int().min(1).max(1_000_000),
-    /** Extension: only this saga's calls are affected. */
-    sagaId: z.string().uuid({ message: 'must be a UUID' }).optional(),
-    /** Extension, mode `delay` only: hold the call this long, then run it normally. */
-    delayMs: z.number().int().min(1).max(600_000).optional(),
-  })
-  .strict()
-  .refine((f) => (f.mode === 'delay') === (f.delayMs !== undefined), {
-    path: ['delayMs'],
-    message: 'delayMs is required with mode "delay" and allowed only with it',
-  });
 
 /** Without SAGA_FAULTS=enabled the fault routes do not exist: 404, as for any unknown route. */
 @Injectable()
@@ -44,17 +28,8 @@ export class FaultsController {
 
   @Post()
   async create(@Body() body: unknown) {
-    const f = parseRequest(faultBodySchema, body, '', 'fault');
-    if (!this.participants.has(f.participant)) {
-      throw new SagaException('INVALID_REQUEST', `Unknown participant '${f.participant}'.`, [
-        { path: 'participant', message: `unknown participant; known: ${this.participants.names().join(', ')}` },
-      ]);
-    }
-    if (!this.participants.has(f.participant, f.action)) {
-      throw new SagaException('INVALID_REQUEST', `Participant '${f.participant}' has no action '${f.action}'.`, [
-        { path: 'action', message: `unknown action; known: ${this.participants.operations(f.participant).join(', ')}` },
-      ]);
-    }
+    const f = parseRequest(faultSchema, body, '', 'fault');
+    this.participants.assertFaultTarget(f, '');
     return this.faults.create(f);
   }
 

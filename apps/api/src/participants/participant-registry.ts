@@ -7,6 +7,7 @@ import {
 } from '@app/participants';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { SagaException } from '../errors/saga-exception';
 
 /** The participant services this process can call, by name. */
 @Injectable()
@@ -28,6 +29,21 @@ export class ParticipantRegistry {
 
   operations(participant: string): string[] {
     return Object.keys(this.byName.get(participant)?.operations ?? {});
+  }
+
+  /** Throws a 400-mapped error naming the field when a fault targets no real operation. */
+  assertFaultTarget(f: { participant: string; action: string }, prefix: string): void {
+    const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
+    if (!this.has(f.participant)) {
+      throw new SagaException('INVALID_REQUEST', `Unknown participant '${f.participant}'.`, [
+        { path: at('participant'), message: `unknown participant; known: ${this.names().join(', ')}` },
+      ]);
+    }
+    if (!this.has(f.participant, f.action)) {
+      throw new SagaException('INVALID_REQUEST', `Participant '${f.participant}' has no action '${f.action}'.`, [
+        { path: at('action'), message: `unknown action; known: ${this.operations(f.participant).join(', ')}` },
+      ]);
+    }
   }
 
   operation(participant: string, operation: string): ParticipantOperation {

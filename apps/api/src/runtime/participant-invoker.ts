@@ -76,12 +76,10 @@ export class ParticipantInvoker {
         ? await this.faults.consume(command.participant, command.operation, command.sagaId)
         : null;
       const signal = controller.signal;
-      const call =
-        fault?.mode === 'delay'
-          ? sleep(fault.delayMs ?? 0, signal).then(() => operation({ ...ctx, signal }))
-          : fault
-            ? injected(fault, signal)
-            : operation({ ...ctx, signal });
+      const hold = fault?.delayMs ? sleep(fault.delayMs, signal) : Promise.resolve();
+      const call = hold.then(() =>
+        !fault || fault.mode === 'delay' ? operation({ ...ctx, signal }) : injected(fault, signal),
+      );
       // The participant may finish after the timeout; its idempotency key makes the next
       // attempt return that first result instead of doing the work twice.
       call.catch(() => undefined);

@@ -13,7 +13,7 @@ import type { SagaInstanceEntity } from '../database/saga-instance.entity';
 import { SagaException } from '../errors/saga-exception';
 import { DefinitionRegistry } from './definition-registry';
 import { SagaObserver } from './saga-observer';
-import { CreateRequestRaceError, SagaStore } from './saga-store';
+import { CreateRequestRaceError, SagaStore, type NewSagaFault } from './saga-store';
 import { StepQueue } from './step-queue';
 
 /** Who sent an event: a client's request, a step worker, or the system (deadline). */
@@ -27,6 +27,8 @@ export interface StartRequest {
   definition: SagaDefinition;
   input: unknown;
   idempotency?: { key: string; bodyHash: string };
+  /** Faults for this saga, written with it (fault injection). */
+  faults?: NewSagaFault[];
 }
 
 export type StartOutcome = { created: true; sagaId: string } | { created: false; sagaId: string };
@@ -58,6 +60,7 @@ export class SagaRuntime {
           definitionVersion: req.definition.version,
           result,
           createRequest: req.idempotency,
+          faults: req.faults,
         });
         if (!outcome.created) {
           if (outcome.bodyHash !== req.idempotency?.bodyHash) {

@@ -4,7 +4,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { HistoryRecord, SagaStepResult } from '@app/saga-machines';
 import { DataSource, EntityManager } from 'typeorm';
+import { randomUUID } from 'node:crypto';
 import { CreateRequestEntity } from '../database/create-request.entity';
+import { FaultEntity } from '../database/fault.entity';
 import { SagaEventEntity } from '../database/saga-event.entity';
 import { SagaInstanceEntity } from '../database/saga-instance.entity';
 
@@ -17,6 +19,15 @@ export interface NewSaga {
   definitionVersion: number;
   result: SagaStepResult;
   createRequest?: { key: string; bodyHash: string };
+  faults?: NewSagaFault[];
+}
+
+export interface NewSagaFault {
+  participant: string;
+  action: string;
+  mode: 'fail' | 'transient' | 'timeout' | 'delay';
+  times: number;
+  delayMs?: number;
 }
 
 export type CreateOutcome =
@@ -73,6 +84,24 @@ export class SagaStore {
         ...rowFields(saga.result),
       });
       await this.appendHistory(m, saga.id, 0, saga.result.history);
+      if (saga.faults?.length) {
+        const now = Date.now();
+        await m.insert(
+          FaultEntity,
+          saga.faults.map((f, i) => ({
+            id: randomUUID(),
+            participant: f.participant,
+            action: f.action,
+            mode: f.mode,
+            times: f.times,
+            remaining: f.times,
+            sagaId: saga.id,
+            delayMs: f.delayMs ?? null,
+            // Distinct times keep the given order: faults are consumed oldest first.
+            createdAt: new Date(now + i),
+          })),
+        );
+      }
       if (saga.createRequest) {
         const rows: unknown[] = await m.query(
           `INSERT INTO saga.create_request (idempotency_key, body_hash, saga_id, created_at)

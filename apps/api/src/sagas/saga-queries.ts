@@ -1,16 +1,24 @@
 // Query-string and body schemas of the saga routes.
 import { z } from 'zod';
+import { sagaFaultsSchema } from '../faults/fault-schema';
 
 export const SAGA_STATUSES = ['STARTED', 'EXECUTING', 'COMPENSATING', 'COMPLETED', 'FAILED', 'COMPENSATED'] as const;
 
-export const createSagaBodySchema = z
-  .object({
-    definition: z.string().min(1).max(100),
-    version: z.number().int().min(1).max(1_000_000).optional(),
-    input: z.unknown(),
-  })
-  .strict()
-  .refine((b) => b.input !== undefined, { path: ['input'], message: 'Required' });
+const createSagaFields = {
+  definition: z.string().min(1).max(100),
+  version: z.number().int().min(1).max(1_000_000).optional(),
+  input: z.unknown().refine((v) => v !== undefined, { message: 'Required' }),
+};
+
+export const createSagaBodySchema = z.object(createSagaFields).strict();
+
+/**
+ * With SAGA_FAULTS=enabled a create request may also carry `faults` for the new saga: they are
+ * written in the same transaction, so even the first step cannot run before them.
+ */
+export const createSagaBodyWithFaultsSchema = z
+  .object({ ...createSagaFields, faults: sagaFaultsSchema.optional() })
+  .strict();
 
 export const listSagasQuerySchema = z
   .object({

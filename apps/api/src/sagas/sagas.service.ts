@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ParticipantRegistry } from '../participants/participant-registry';
 import { createHash } from 'node:crypto';
 import { SagaException } from '../errors/saga-exception';
 import { parseRequest } from '../http/zod-request';
@@ -8,6 +10,7 @@ import { SagaStore } from '../runtime/saga-store';
 import { toEventResponse, toSagaResponse, type SagaResponse } from './saga-response';
 import {
   createSagaBodySchema,
+  createSagaBodyWithFaultsSchema,
   decodeCursor,
   encodeCursor,
   listSagasQuerySchema,
@@ -33,6 +36,8 @@ export class SagasService {
     private readonly runtime: SagaRuntime,
     private readonly store: SagaStore,
     private readonly definitions: DefinitionRegistry,
+    private readonly participants: ParticipantRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   parseId(id: string): string {
@@ -40,7 +45,10 @@ export class SagasService {
   }
 
   async create(body: unknown, idempotencyKey: string | undefined): Promise<{ created: boolean; saga: SagaResponse }> {
-    const req = parseRequest(createSagaBodySchema, body, '', 'request body');
+    const req = this.config.faultsEnabled
+      ? parseRequest(createSagaBodyWithFaultsSchema, body, '', 'request body')
+      : { ...parseRequest(createSagaBodySchema, body, '', 'request body'), faults: undefined };
+    req.faults?.forEach((f, i) => this.participants.assertFaultTarget(f, `faults.${i}`));
     if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 200)) {
       throw new SagaException('INVALID_REQUEST', 'Idempotency-Key must be 1 to 200 characters.', [
         { path: 'headers.idempotency-key', message: 'must be 1 to 200 characters' },
@@ -52,6 +60,7 @@ export class SagasService {
     const outcome = await this.runtime.start({
       definition,
       input,
+      faults: req.faults,
       idempotency:
         idempotencyKey === undefined
           ? undefined
