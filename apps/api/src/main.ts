@@ -36,8 +36,19 @@ async function main(): Promise<void> {
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
     log.info(`sagachart listening on ${url} (role ${config.role}, queue backend: ${config.redisUrl ? 'redis' : 'postgres'})`);
     if (devKey) {
-      log.info(`development API key: ${devKey}`);
-      log.info(`visualizer (signed in): ${url}/ui/#key=${devKey}`);
+      log.info({ url }, 'development API key generated (see the banner)');
+      // A person reads this, not a log shipper: plain lines, once.
+      process.stdout.write(
+        [
+          '',
+          `  sagachart is running at ${url}`,
+          `  API key (development):   ${devKey}`,
+          `  Visualizer (signed in):  ${url}/ui/#key=${devKey}`,
+          `  API docs:                ${url}/docs`,
+          '',
+          '',
+        ].join('\n'),
+      );
     }
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
