@@ -9,6 +9,7 @@ import express from 'express';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { runMigrations } from './database/migrate';
+import { setupApiDocs } from './docs/setup-api-docs';
 import { HttpExceptionFilter } from './http/http-exception.filter';
 import { httpLogger } from './logging/http-logger';
 import { PinoNestLogger } from './logging/pino-nest-logger';
@@ -70,5 +71,6 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
   app.useGlobalFilters(new HttpExceptionFilter());
   if (opts.config.role !== 'worker') mountQueueDashboard(app);
+  if (opts.config.role !== 'worker') setupApiDocs(app, { faultsEnabled: opts.config.faultsEnabled });
   return app;
 }
