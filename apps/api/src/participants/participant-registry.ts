@@ -20,7 +20,8 @@ export class ParticipantRegistry {
 
   has(participant: string, operation?: string): boolean {
     const p = this.byName.get(participant);
-    return !!p && (operation === undefined || operation in p.operations);
+    // Own keys only: `'constructor' in operations` is true for every object.
+    return !!p && (operation === undefined || Object.hasOwn(p.operations, operation));
   }
 
   names(): string[] {
@@ -47,7 +48,8 @@ export class ParticipantRegistry {
   }
 
   operation(participant: string, operation: string): ParticipantOperation {
-    const op = this.byName.get(participant)?.operations[operation];
+    const ops = this.byName.get(participant)?.operations;
+    const op = ops && Object.hasOwn(ops, operation) ? ops[operation] : undefined;
     if (!op) throw new Error(`participant ${participant} has no operation ${operation}`);
     return op;
   }
