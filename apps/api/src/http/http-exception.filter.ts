@@ -4,17 +4,19 @@ import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } fro
 import type { Response } from 'express';
 import { HTTP_STATUS_BY_CODE, SagaException, type ErrorDetail } from '../errors/saga-exception';
 
-const REASONS: Record<number, string> = {
+export const REASONS: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -31,7 +33,11 @@ function bodyParserError(err: unknown): ErrorBody | null {
   const e = err as { type?: string; status?: number; message?: string };
   if (!e || typeof e.type !== 'string' || typeof e.status !== 'number') return null;
   if (e.type === 'entity.too.large') {
-    return { statusCode: 413, error: REASONS[413], message: 'The request body is larger than 1 MiB.' };
+    return {
+      statusCode: 413,
+      error: REASONS[413],
+      message: 'The request body is larger than 1 MiB.',
+    };
   }
   if (e.type === 'entity.parse.failed') {
     return {
@@ -42,7 +48,11 @@ function bodyParserError(err: unknown): ErrorBody | null {
     };
   }
   if (e.status >= 400 && e.status < 500) {
-    return { statusCode: e.status, error: REASONS[e.status] ?? 'Bad Request', message: e.message ?? e.type };
+    return {
+      statusCode: e.status,
+      error: REASONS[e.status] ?? 'Bad Request',
+      message: e.message ?? e.type,
+    };
   }
   return null;
 }
