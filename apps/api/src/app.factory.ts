@@ -1,7 +1,7 @@
 // Builds the Nest application around a resolved configuration. Shared by main.ts and the
 // tests, so that the tests exercise exactly what `npm start` runs.
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import path from 'node:path';
@@ -10,7 +10,10 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { runMigrations } from './database/migrate';
 import { setupApiDocs } from './docs/setup-api-docs';
+import { answerClientErrorsAsJson } from './http/client-error';
 import { HttpExceptionFilter } from './http/http-exception.filter';
+import { createRateLimitGuard } from './http/rate-limit.guard';
+import { rejectNulInUrl, rejectUnstorableJsonBody } from './http/request-hygiene';
 import { httpLogger } from './logging/http-logger';
 import { PinoNestLogger } from './logging/pino-nest-logger';
 import { createRootLogger } from './logging/root-logger';
@@ -57,6 +60,7 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
     logger: nestLevels === false ? false : new PinoNestLogger(root.child({ component: 'nest' }), nestLevels),
   });
   app.use(httpLogger(root));
+  answerClientErrorsAsJson(app.getHttpServer());
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(
@@ -69,7 +73,10 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   if (opts.config.corsOrigins.length) app.enableCors({ origin: opts.config.corsOrigins });
   // 1 MiB: anything larger is refused with 413 before it is read into memory.
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use(rejectUnstorableJsonBody());
+  app.use(rejectNulInUrl());
   app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalGuards(await createRateLimitGuard(opts.config, app.get(Reflector)));
   if (opts.config.role !== 'worker') mountQueueDashboard(app);
   if (opts.config.role !== 'worker') setupApiDocs(app, { faultsEnabled: opts.config.faultsEnabled });
   return app;
