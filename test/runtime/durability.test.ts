@@ -30,10 +30,10 @@ describe('durable runtime', () => {
     // Hold the real call so that our appliers deliver validate_order's outcome first.
     const id = await create(t, [{ participant: 'order', action: 'validate', mode: 'delay', delayMs: 1500, times: 1 }]);
     const runtime = t.app.get(SagaRuntime);
-    // Let the real worker take the job first, so that its outcome surely arrives late.
-    const job = await t.app.get(StepQueue).queue.getJob(`${id}.validate_order.execute.0`);
-    for (let i = 0; i < 200 && (await job!.getState()) !== 'active'; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(await job!.getState()).toBe('active');
+    // Let the real worker start its call first (it has taken the fault), so that its outcome surely arrives late.
+    const taken = async () => ((await (await t.api('/api/v1/faults')).json()) as Json[]).some((f) => f.sagaId === id && f.remaining === 0);
+    for (let i = 0; i < 200 && !(await taken()); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await taken()).toBe(true);
     const event = { type: 'STEP_SUCCEEDED', step: 'validate_order', attempt: 1, output: { orderId: 'x', totalCents: 7990000, lines: [] }, at: new Date().toISOString() } as const;
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => runtime.apply(id, event, 'worker')));
     expect(outcomes.filter((o) => o.applied)).toHaveLength(1);
