@@ -35,10 +35,14 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 /** Builds dist/ (what `npm start` runs) for the suites that start the service as a process. */
 function buildService(): void {
   const root = path.resolve(__dirname, '..');
-  execFileSync(process.execPath, [path.join(root, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'api'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'api'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -56,7 +60,16 @@ export default async function globalSetup(): Promise<void> {
     persistent: false,
     createPostgresUser: true,
     // fsync=off only because this database is thrown away after the run.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'max_connections=400'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=400',
+    ],
     onLog: (m: unknown) => {
       logs.push(String(m));
       if (logs.length > 50) logs.shift();
@@ -70,7 +83,7 @@ export default async function globalSetup(): Promise<void> {
     await pg.initialise();
     await pg.start();
   } catch (err) {
-    throw new Error(`embedded PostgreSQL failed to start: ${String(err)}\n${logs.join('\n')}`);
+    throw new Error(`embedded PostgreSQL failed to start: ${String(err)}\n${logs.join('\n')}`, { cause: err });
   }
   const g = globalThis as Record<string, unknown>;
   g.__PG__ = pg;

@@ -24,7 +24,9 @@ describe('sagas REST API', () => {
       expect(typeof body.message).toBe('string');
     });
     it('a wrong key: 401', async () => {
-      const res = await t.api('/api/v1/definitions', { headers: { authorization: 'Bearer nope-nope-nope-nope' } });
+      const res = await t.api('/api/v1/definitions', {
+        headers: { authorization: 'Bearer nope-nope-nope-nope' },
+      });
       expect(res.status).toBe(401);
     });
     it('/health needs no key', async () => {
@@ -47,7 +49,10 @@ describe('sagas REST API', () => {
       expect(after).toBe(before);
     });
     it('an unknown field in the body: 400 with details', async () => {
-      const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input: orderInput(), extra: 1 } });
+      const res = await t.api('/api/v1/sagas', {
+        method: 'POST',
+        json: { definition: 'order', input: orderInput(), extra: 1 },
+      });
       expect(res.status).toBe(400);
       expect((await res.json()).details.length).toBeGreaterThan(0);
     });
@@ -57,28 +62,48 @@ describe('sagas REST API', () => {
       expect(JSON.stringify((await res.json()).details)).toContain('coupon');
     });
     it('malformed JSON: 400 with details', async () => {
-      const res = await t.api('/api/v1/sagas', { method: 'POST', body: '{"definition": ', headers: { 'content-type': 'application/json' } });
+      const res = await t.api('/api/v1/sagas', {
+        method: 'POST',
+        body: '{"definition": ',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(400);
       const body = await res.json();
       expect(body.message).toMatch(/JSON/);
       expect(Array.isArray(body.details)).toBe(true);
     });
     it('a body over 1 MiB: 413', async () => {
-      const big = JSON.stringify({ definition: 'order', input: { pad: 'x'.repeat(1024 * 1024 + 10) } });
-      const res = await t.api('/api/v1/sagas', { method: 'POST', body: big, headers: { 'content-type': 'application/json' } });
+      const big = JSON.stringify({
+        definition: 'order',
+        input: { pad: 'x'.repeat(1024 * 1024 + 10) },
+      });
+      const res = await t.api('/api/v1/sagas', {
+        method: 'POST',
+        body: big,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(413);
       expect((await res.json()).statusCode).toBe(413);
     });
     it('an unknown definition: 404', async () => {
-      const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'nope', input: {} } });
+      const res = await t.api('/api/v1/sagas', {
+        method: 'POST',
+        json: { definition: 'nope', input: {} },
+      });
       expect(res.status).toBe(404);
     });
     it('an unknown version of a known definition: 404', async () => {
-      const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', version: 99, input: orderInput() } });
+      const res = await t.api('/api/v1/sagas', {
+        method: 'POST',
+        json: { definition: 'order', version: 99, input: orderInput() },
+      });
       expect(res.status).toBe(404);
     });
     it('a wrong type (version as string): 400', async () => {
-      const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', version: '1', input: orderInput() } });
+      const res = await t.api('/api/v1/sagas', {
+        method: 'POST',
+        json: { definition: 'order', version: '1', input: orderInput() },
+      });
       expect(res.status).toBe(400);
     });
   });
@@ -87,7 +112,9 @@ describe('sagas REST API', () => {
     it('a malformed id: 400; an unknown UUID: 404', async () => {
       expect((await t.api('/api/v1/sagas/not-a-uuid')).status).toBe(400);
       expect((await t.api('/api/v1/sagas/00000000-0000-4000-8000-000000000000')).status).toBe(404);
-      expect((await t.api('/api/v1/sagas/00000000-0000-4000-8000-000000000000/events')).status).toBe(404);
+      expect(
+        (await t.api('/api/v1/sagas/00000000-0000-4000-8000-000000000000/events')).status,
+      ).toBe(404);
     });
   });
 
@@ -105,7 +132,9 @@ describe('sagas REST API', () => {
     });
     it('ten concurrent requests with one key create exactly one saga', async () => {
       const key = `k-${Date.now()}-${Math.random()}`;
-      const responses = await Promise.all(Array.from({ length: 10 }, () => create(orderInput(), { 'idempotency-key': key })));
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => create(orderInput(), { 'idempotency-key': key })),
+      );
       const ids = new Set<string>();
       for (const r of responses) ids.add((await r.json()).id);
       expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
@@ -128,9 +157,13 @@ describe('sagas REST API', () => {
     it('filters by status and definition', async () => {
       const id = (await (await create(orderInput({ token: 'tok_declined' }))).json()).id;
       await waitForSaga(t, id);
-      const page = await (await t.api('/api/v1/sagas?status=COMPENSATED&definition=order&limit=200')).json();
+      const page = await (
+        await t.api('/api/v1/sagas?status=COMPENSATED&definition=order&limit=200')
+      ).json();
       expect(page.items.length).toBeGreaterThan(0);
-      expect(page.items.every((s: Json) => s.status === 'COMPENSATED' && s.definition === 'order')).toBe(true);
+      expect(
+        page.items.every((s: Json) => s.status === 'COMPENSATED' && s.definition === 'order'),
+      ).toBe(true);
       expect(page.items.map((s: Json) => s.id)).toContain(id);
     });
     it.each([
@@ -180,7 +213,9 @@ describe('sagas REST API', () => {
     });
     it('SSE: streams every entry with id = seq and ends when the saga is final', async () => {
       const id = (await (await create()).json()).id;
-      const res = await t.api(`/api/v1/sagas/${id}/events`, { headers: { accept: 'text/event-stream' } });
+      const res = await t.api(`/api/v1/sagas/${id}/events`, {
+        headers: { accept: 'text/event-stream' },
+      });
       expect(res.headers.get('content-type')).toContain('text/event-stream');
       const text = await res.text(); // resolves only when the server ends the stream
       const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
@@ -190,7 +225,9 @@ describe('sagas REST API', () => {
     it('SSE honours Last-Event-ID', async () => {
       const id = (await (await create()).json()).id;
       await waitForSaga(t, id);
-      const res = await t.api(`/api/v1/sagas/${id}/events`, { headers: { accept: 'text/event-stream', 'last-event-id': '3' } });
+      const res = await t.api(`/api/v1/sagas/${id}/events`, {
+        headers: { accept: 'text/event-stream', 'last-event-id': '3' },
+      });
       const ids = [...(await res.text()).matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
       expect(ids[0]).toBe(4);
     });
@@ -200,14 +237,30 @@ describe('sagas REST API', () => {
     it('a running saga: 202, compensates what completed, ends COMPENSATED; a second cancel: 409 and no event', async () => {
       const id = (await (await create()).json()).id;
       // Hold the payment call so that the saga is surely in process_payment when cancelled.
-      await t.api('/api/v1/faults', { method: 'POST', json: { participant: 'payment', action: 'charge', mode: 'delay', delayMs: 800, times: 1, sagaId: id } });
+      await t.api('/api/v1/faults', {
+        method: 'POST',
+        json: {
+          participant: 'payment',
+          action: 'charge',
+          mode: 'delay',
+          delayMs: 800,
+          times: 1,
+          sagaId: id,
+        },
+      });
       await waitForSaga(t, id, (s) => s.state === 'EXECUTING.process_payment');
       const res = await t.api(`/api/v1/sagas/${id}/cancel`, { method: 'POST' });
       expect(res.status).toBe(202);
       const saga = await waitForSaga(t, id);
       expect(saga.status).toBe('COMPENSATED');
       // The in-flight charge finished after the cancel, so it too was refunded.
-      expect(saga.steps.map((s: Json) => s.status)).toEqual(['compensated', 'compensated', 'compensated', 'pending', 'pending']);
+      expect(saga.steps.map((s: Json) => s.status)).toEqual([
+        'compensated',
+        'compensated',
+        'compensated',
+        'pending',
+        'pending',
+      ]);
       const ledger = await (await t.api(`/api/v1/participants/payment/ledger?sagaId=${id}`)).json();
       expect(ledger.chargedCents).toBe(7990000);
       expect(ledger.refundedCents + ledger.feeCents).toBe(ledger.chargedCents);
@@ -222,7 +275,10 @@ describe('sagas REST API', () => {
   describe('retry', () => {
     it('a FAILED saga: 202, the failed compensation runs again, the saga ends COMPENSATED', async () => {
       const id = (await (await create(orderInput({ postalCode: '000000' }))).json()).id;
-      await t.api('/api/v1/faults', { method: 'POST', json: { participant: 'payment', action: 'refund', mode: 'fail', times: 1, sagaId: id } });
+      await t.api('/api/v1/faults', {
+        method: 'POST',
+        json: { participant: 'payment', action: 'refund', mode: 'fail', times: 1, sagaId: id },
+      });
       const failed = await waitForSaga(t, id);
       expect(failed.status).toBe('FAILED');
       expect(failed.requiresManualIntervention).toBe(true);
@@ -231,7 +287,9 @@ describe('sagas REST API', () => {
       const done = await waitForSaga(t, id);
       expect(done.status).toBe('COMPENSATED');
       expect(done.requiresManualIntervention).toBe(false);
-      const stock = await (await t.api(`/api/v1/participants/inventory/records?sagaId=${id}`)).json();
+      const stock = await (
+        await t.api(`/api/v1/participants/inventory/records?sagaId=${id}`)
+      ).json();
       expect(stock.map((r: Json) => r.kind)).toEqual(expect.arrayContaining(['reservation']));
       // retry of a non-FAILED saga: 409
       expect((await t.api(`/api/v1/sagas/${id}/retry`, { method: 'POST' })).status).toBe(409);

@@ -10,7 +10,10 @@ describe('order saga over HTTP (smoke)', () => {
   });
 
   it('a valid order: 201 with Location, then COMPLETED with every step succeeded', async () => {
-    const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input: orderInput() } });
+    const res = await t.api('/api/v1/sagas', {
+      method: 'POST',
+      json: { definition: 'order', input: orderInput() },
+    });
     expect(res.status).toBe(201);
     const created = await res.json();
     expect(res.headers.get('location')).toBe(`/api/v1/sagas/${created.id}`);

@@ -1,7 +1,6 @@
 import { orderInput, startTestApp, waitForSaga, type TestApp } from '../support/test-app';
 import { metric, scrape } from './ops-support';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies read in assertions
 type Saga = Record<string, any>;
 
 async function runSaga(t: TestApp, input: unknown): Promise<Saga> {

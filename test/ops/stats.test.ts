@@ -10,7 +10,6 @@ async function start(t: TestApp, input: unknown): Promise<string> {
   return (await res.json()).id;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies read in assertions
 type Stats = Record<string, any>;
 
 async function stats(t: TestApp, window = '1h'): Promise<Stats> {

@@ -14,11 +14,15 @@ describe('order saga business rules (API.md)', () => {
   });
 
   const run = async (input: unknown) => {
-    const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input } });
+    const res = await t.api('/api/v1/sagas', {
+      method: 'POST',
+      json: { definition: 'order', input },
+    });
     expect(res.status).toBe(201);
     return waitForSaga(t, (await res.json()).id);
   };
-  const stock = async (sku: string) => (await t.api(`/api/v1/participants/inventory/stock/${sku}`)).json();
+  const stock = async (sku: string) =>
+    (await t.api(`/api/v1/participants/inventory/stock/${sku}`)).json();
   const records = async (participant: string, id: string): Promise<Json[]> =>
     (await t.api(`/api/v1/participants/${participant}/records?sagaId=${id}`)).json();
   const statuses = (saga: Json) => saga.steps.map((s: Json) => s.status);
@@ -35,7 +39,14 @@ describe('order saga business rules (API.md)', () => {
 
   it('OUT_OF_STOCK: reserves nothing, not even the other items; the order is invalidated', async () => {
     const before = await stock('AIRPODS');
-    const saga = await run(orderInput({ items: [{ sku: 'AIRPODS', quantity: 2 }, { sku: 'SOLD-OUT', quantity: 1 }] }));
+    const saga = await run(
+      orderInput({
+        items: [
+          { sku: 'AIRPODS', quantity: 2 },
+          { sku: 'SOLD-OUT', quantity: 1 },
+        ],
+      }),
+    );
     expect(saga.status).toBe('COMPENSATED');
     expect(saga.error).toMatchObject({ step: 'reserve_inventory', code: 'OUT_OF_STOCK' });
     expect(statuses(saga)).toEqual(['compensated', 'failed', 'pending', 'pending', 'pending']);
@@ -45,22 +56,40 @@ describe('order saga business rules (API.md)', () => {
 
   it('CARD_DECLINED: not retried; the reservation is released exactly, stock restored', async () => {
     const before = await stock('IPHONE-15');
-    const saga = await run(orderInput({ token: 'tok_declined', items: [{ sku: 'IPHONE-15', quantity: 3 }] }));
+    const saga = await run(
+      orderInput({ token: 'tok_declined', items: [{ sku: 'IPHONE-15', quantity: 3 }] }),
+    );
     expect(saga.status).toBe('COMPENSATED');
     expect(saga.error).toMatchObject({ step: 'process_payment', code: 'CARD_DECLINED' });
     expect(saga.steps[2].attempts).toBe(1);
     expect(statuses(saga)).toEqual(['compensated', 'compensated', 'failed', 'pending', 'pending']);
     expect(await stock('IPHONE-15')).toEqual(before);
-    const ledger = await (await t.api(`/api/v1/participants/payment/ledger?sagaId=${saga.id}`)).json();
+    const ledger = await (
+      await t.api(`/api/v1/participants/payment/ledger?sagaId=${saga.id}`)
+    ).json();
     expect(ledger).toEqual({ chargedCents: 0, refundedCents: 0, feeCents: 0 });
   });
 
   it('ADDRESS_NOT_SERVICEABLE: compensations in reverse order, refund + fee = charge, stock restored', async () => {
     const before = await stock('IPHONE-15');
-    const saga = await run(orderInput({ postalCode: '000000', items: [{ sku: 'IPHONE-15', quantity: 1 }, { sku: 'AIRPODS', quantity: 2 }] }));
+    const saga = await run(
+      orderInput({
+        postalCode: '000000',
+        items: [
+          { sku: 'IPHONE-15', quantity: 1 },
+          { sku: 'AIRPODS', quantity: 2 },
+        ],
+      }),
+    );
     expect(saga.status).toBe('COMPENSATED');
     expect(saga.error).toMatchObject({ step: 'arrange_shipping', code: 'ADDRESS_NOT_SERVICEABLE' });
-    expect(statuses(saga)).toEqual(['compensated', 'compensated', 'compensated', 'failed', 'pending']);
+    expect(statuses(saga)).toEqual([
+      'compensated',
+      'compensated',
+      'compensated',
+      'failed',
+      'pending',
+    ]);
     const events: Json[] = await (await t.api(`/api/v1/sagas/${saga.id}/events`)).json();
     expect(events.filter((e) => e.type === 'COMPENSATION_SUCCEEDED').map((e) => e.step)).toEqual([
       'process_payment',
@@ -71,8 +100,14 @@ describe('order saga business rules (API.md)', () => {
     expect(refund.chargedCents).toBe(7990000 + 2 * 2490000);
     expect(refund.refundedCents + refund.feeCents).toBe(refund.chargedCents);
     expect(refund.feeCents).toBeGreaterThan(0);
-    const ledger = await (await t.api(`/api/v1/participants/payment/ledger?sagaId=${saga.id}`)).json();
-    expect(ledger).toEqual({ chargedCents: refund.chargedCents, refundedCents: refund.refundedCents, feeCents: refund.feeCents });
+    const ledger = await (
+      await t.api(`/api/v1/participants/payment/ledger?sagaId=${saga.id}`)
+    ).json();
+    expect(ledger).toEqual({
+      chargedCents: refund.chargedCents,
+      refundedCents: refund.refundedCents,
+      feeCents: refund.feeCents,
+    });
     expect(await stock('IPHONE-15')).toEqual(before);
   });
 
@@ -81,8 +116,14 @@ describe('order saga business rules (API.md)', () => {
     const saga = await run(orderInput({ items: [{ sku: 'AIRPODS', quantity: 2 }] }));
     expect(saga.status).toBe('COMPLETED');
     expect(saga.output.validate_order.totalCents).toBe(2 * 2490000);
-    expect(await stock('AIRPODS')).toEqual({ sku: 'AIRPODS', available: before.available - 2, reserved: before.reserved + 2 });
-    const ledger = await (await t.api(`/api/v1/participants/payment/ledger?sagaId=${saga.id}`)).json();
+    expect(await stock('AIRPODS')).toEqual({
+      sku: 'AIRPODS',
+      available: before.available - 2,
+      reserved: before.reserved + 2,
+    });
+    const ledger = await (
+      await t.api(`/api/v1/participants/payment/ledger?sagaId=${saga.id}`)
+    ).json();
     expect(ledger).toEqual({ chargedCents: 4980000, refundedCents: 0, feeCents: 0 });
     const messages = await records('notification', saga.id);
     expect(messages).toHaveLength(1);
@@ -91,6 +132,12 @@ describe('order saga business rules (API.md)', () => {
 
   it('unknown SKU in the stock view: 404', async () => {
     expect((await t.api('/api/v1/participants/inventory/stock/NOPE')).status).toBe(404);
-    expect((await t.api('/api/v1/participants/nobody/records?sagaId=00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect(
+      (
+        await t.api(
+          '/api/v1/participants/nobody/records?sagaId=00000000-0000-4000-8000-000000000000',
+        )
+      ).status,
+    ).toBe(404);
   });
 });

@@ -11,11 +11,15 @@ import { orderInput, startTestApp, waitForSaga, type TestApp } from '../support/
 type Json = Record<string, any>;
 
 const create = async (t: TestApp, faults: Json[] = [], input: unknown = orderInput()) => {
-  const res = await t.api('/api/v1/sagas', { method: 'POST', json: { definition: 'order', input, ...(faults.length ? { faults } : {}) } });
+  const res = await t.api('/api/v1/sagas', {
+    method: 'POST',
+    json: { definition: 'order', input, ...(faults.length ? { faults } : {}) },
+  });
   expect(res.status).toBe(201);
   return (await res.json()).id as string;
 };
-const history = async (t: TestApp, id: string): Promise<Json[]> => (await t.api(`/api/v1/sagas/${id}/events`)).json();
+const history = async (t: TestApp, id: string): Promise<Json[]> =>
+  (await t.api(`/api/v1/sagas/${id}/events`)).json();
 
 describe('durable runtime', () => {
   let t: TestApp;
@@ -28,14 +32,27 @@ describe('durable runtime', () => {
 
   it('ten appliers racing with the same outcome: exactly one advances the saga, nothing applied twice', async () => {
     // Hold the real call so that our appliers deliver validate_order's outcome first.
-    const id = await create(t, [{ participant: 'order', action: 'validate', mode: 'delay', delayMs: 1500, times: 1 }]);
+    const id = await create(t, [
+      { participant: 'order', action: 'validate', mode: 'delay', delayMs: 1500, times: 1 },
+    ]);
     const runtime = t.app.get(SagaRuntime);
     // Let the real worker start its call first (it has taken the fault), so that its outcome surely arrives late.
-    const taken = async () => ((await (await t.api('/api/v1/faults')).json()) as Json[]).some((f) => f.sagaId === id && f.remaining === 0);
+    const taken = async () =>
+      ((await (await t.api('/api/v1/faults')).json()) as Json[]).some(
+        (f) => f.sagaId === id && f.remaining === 0,
+      );
     for (let i = 0; i < 200 && !(await taken()); i++) await new Promise((r) => setTimeout(r, 10));
     expect(await taken()).toBe(true);
-    const event = { type: 'STEP_SUCCEEDED', step: 'validate_order', attempt: 1, output: { orderId: 'x', totalCents: 7990000, lines: [] }, at: new Date().toISOString() } as const;
-    const outcomes = await Promise.all(Array.from({ length: 10 }, () => runtime.apply(id, event, 'worker')));
+    const event = {
+      type: 'STEP_SUCCEEDED',
+      step: 'validate_order',
+      attempt: 1,
+      output: { orderId: 'x', totalCents: 7990000, lines: [] },
+      at: new Date().toISOString(),
+    } as const;
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () => runtime.apply(id, event, 'worker')),
+    );
     expect(outcomes.filter((o) => o.applied)).toHaveLength(1);
     const saga = await waitForSaga(t, id);
     expect(saga.status).toBe('COMPLETED');
@@ -46,10 +63,14 @@ describe('durable runtime', () => {
       events = await history(t, id);
     }
     expect(events.filter((e) => e.type === 'EVENT_IGNORED')).toHaveLength(10);
-    expect(events.filter((e) => e.type === 'STEP_SUCCEEDED' && e.step === 'validate_order')).toHaveLength(1);
+    expect(
+      events.filter((e) => e.type === 'STEP_SUCCEEDED' && e.step === 'validate_order'),
+    ).toHaveLength(1);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     // The step ran once at each participant: one charge, one shipment.
-    expect(await (await t.api(`/api/v1/participants/payment/records?sagaId=${id}`)).json()).toHaveLength(1);
+    expect(
+      await (await t.api(`/api/v1/participants/payment/records?sagaId=${id}`)).json(),
+    ).toHaveLength(1);
   });
 
   it('a duplicate delivery of a finished step job is a no-op (deterministic job id)', async () => {
@@ -59,15 +80,32 @@ describe('durable runtime', () => {
     const definition = t.app.get(SagaRuntime).definitionOf(await t.app.get(SagaRuntime).load(id));
     const step = definition.steps[2];
     await queue.dispatch([
-      { kind: 'execute', sagaId: id, step: step.name, stepIndex: 2, participant: step.participant, operation: step.action, idempotencyKey: `${id}:${step.name}:execute`, dispatchId: `${id}.${step.name}.execute.0`, timeoutMs: step.timeoutMs, retry: step.retry },
+      {
+        kind: 'execute',
+        sagaId: id,
+        step: step.name,
+        stepIndex: 2,
+        participant: step.participant,
+        operation: step.action,
+        idempotencyKey: `${id}:${step.name}:execute`,
+        dispatchId: `${id}.${step.name}.execute.0`,
+        timeoutMs: step.timeoutMs,
+        retry: step.retry,
+      },
     ]);
     await new Promise((r) => setTimeout(r, 500));
     expect((await history(t, id)).length).toBe((await history(t, saga.id)).length);
-    expect(await (await t.api(`/api/v1/participants/payment/ledger?sagaId=${id}`)).json()).toEqual({ chargedCents: 7990000, refundedCents: 0, feeCents: 0 });
+    expect(await (await t.api(`/api/v1/participants/payment/ledger?sagaId=${id}`)).json()).toEqual({
+      chargedCents: 7990000,
+      refundedCents: 0,
+      feeCents: 0,
+    });
   });
 
   it('the deadline job cancels a saga that is not final: DEADLINE_EXCEEDED, compensated', async () => {
-    const id = await create(t, [{ participant: 'payment', action: 'charge', mode: 'delay', delayMs: 1500, times: 1 }]);
+    const id = await create(t, [
+      { participant: 'payment', action: 'charge', mode: 'delay', delayMs: 1500, times: 1 },
+    ]);
     await waitForSaga(t, id, (s) => s.state === 'EXECUTING.process_payment');
     const job = await t.app.get(StepQueue).queue.getJob(`${id}.deadline`);
     expect(await job!.getState()).toBe('delayed');
@@ -77,7 +115,13 @@ describe('durable runtime', () => {
     expect(saga.error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     const events = await history(t, id);
     expect(events.map((e) => e.type)).toContain('DEADLINE_EXCEEDED');
-    expect(saga.steps.map((s: Json) => s.status)).toEqual(['compensated', 'compensated', 'compensated', 'pending', 'pending']);
+    expect(saga.steps.map((s: Json) => s.status)).toEqual([
+      'compensated',
+      'compensated',
+      'compensated',
+      'pending',
+      'pending',
+    ]);
   });
 
   it('a deadline that fires after the saga finished changes nothing and writes nothing', async () => {
@@ -101,7 +145,10 @@ describe('recovery and crashes (separate processes on one database)', () => {
       expect(await queue.queue.getJob(lost)).toBeDefined();
       await queue.queue.remove(lost);
       expect(await queue.queue.getJob(lost)).toBeUndefined();
-      const worker = await startTestApp({ databaseUrl: api.databaseUrl, env: { SAGA_ROLE: 'worker', SAGA_RECOVERY_GRACE_MS: '3600000' } });
+      const worker = await startTestApp({
+        databaseUrl: api.databaseUrl,
+        env: { SAGA_ROLE: 'worker', SAGA_RECOVERY_GRACE_MS: '3600000' },
+      });
       try {
         // The periodic sweep waits an hour here; this one looks at every saga at once.
         const report = await worker.app.get(RecoveryService).sweep(0);
@@ -118,7 +165,10 @@ describe('recovery and crashes (separate processes on one database)', () => {
 
   it('a worker SIGKILLed mid-step: the stalled job runs again on a new worker, each effect once', async () => {
     const databaseUrl = await createTestDatabase('kill');
-    const api = await startTestApp({ databaseUrl, env: { SAGA_ROLE: 'api', SAGA_FAULTS: 'enabled' } });
+    const api = await startTestApp({
+      databaseUrl,
+      env: { SAGA_ROLE: 'api', SAGA_FAULTS: 'enabled' },
+    });
     const env = {
       DATABASE_URL: databaseUrl,
       SAGA_ROLE: 'worker',
@@ -130,21 +180,29 @@ describe('recovery and crashes (separate processes on one database)', () => {
     let worker = await startServiceProcess(env);
     try {
       // The charge is held for 3 s inside the participant call: we kill the worker then.
-      const id = await create(api, [{ participant: 'payment', action: 'charge', mode: 'delay', delayMs: 3000, times: 1 }]);
+      const id = await create(api, [
+        { participant: 'payment', action: 'charge', mode: 'delay', delayMs: 3000, times: 1 },
+      ]);
       await waitForSaga(api, id, (s) => s.state === 'EXECUTING.process_payment');
       const job = await api.app.get(StepQueue).queue.getJob(`${id}.process_payment.execute.0`);
-      for (let i = 0; i < 100 && (await job!.getState()) !== 'active'; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && (await job!.getState()) !== 'active'; i++)
+        await new Promise((r) => setTimeout(r, 20));
       expect(await worker.kill('SIGKILL')).toBe(null);
       worker = await startServiceProcess(env);
       const saga = await waitForSaga(api, id, undefined, 60_000);
       expect(saga.status).toBe('COMPLETED');
       for (const p of ['order', 'inventory', 'payment', 'shipping', 'notification']) {
-        const recs: Json[] = await (await api.api(`/api/v1/participants/${p}/records?sagaId=${id}`)).json();
+        const recs: Json[] = await (
+          await api.api(`/api/v1/participants/${p}/records?sagaId=${id}`)
+        ).json();
         expect({ p, n: recs.length }).toEqual({ p, n: 1 });
       }
       const db = new Client({ connectionString: databaseUrl });
       await db.connect();
-      const { rows } = await db.query(`SELECT count(*)::int AS n FROM payment.operation WHERE saga_id = $1`, [id]);
+      const { rows } = await db.query(
+        `SELECT count(*)::int AS n FROM payment.operation WHERE saga_id = $1`,
+        [id],
+      );
       await db.end();
       expect(rows[0].n).toBe(1);
     } finally {

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- these tests break definitions on purpose, one field at a time */
 import {
   SagaDefinitionError,
   builtInDefinitions,

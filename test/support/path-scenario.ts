@@ -33,7 +33,9 @@ export interface PathScenario {
 export const IN_FLIGHT_HOLD_MS = 1500;
 
 export function scenarioOf(definition: SagaDefinition, path: CompensationPath): PathScenario {
-  const events = path.steps.map((s) => s.event as { type: string }).filter((e): e is SagaEvent => e.type !== 'xstate.init');
+  const events = path.steps
+    .map((s) => s.event as { type: string })
+    .filter((e): e is SagaEvent => e.type !== 'xstate.init');
   const stepOf = (name: string) => {
     const s = definition.steps.find((x) => x.name === name);
     if (!s) throw new Error(`path names unknown step ${name}`);
@@ -65,7 +67,13 @@ export function scenarioOf(definition: SagaDefinition, path: CompensationPath): 
       case 'STEP_SUCCEEDED': {
         const s = stepOf(e.step);
         if (inFlight === e.step) {
-          faults.push({ participant: s.participant, action: s.action, mode: 'delay', times: 1, delayMs: IN_FLIGHT_HOLD_MS });
+          faults.push({
+            participant: s.participant,
+            action: s.action,
+            mode: 'delay',
+            times: 1,
+            delayMs: IN_FLIGHT_HOLD_MS,
+          });
           inFlight = null;
         }
         const next = definition.steps.findIndex((x) => x.name === e.step) + 1;
@@ -77,7 +85,13 @@ export function scenarioOf(definition: SagaDefinition, path: CompensationPath): 
         const s = stepOf(e.step);
         const mode = e.type === 'STEP_ATTEMPT_FAILED' ? 'transient' : 'fail';
         if (inFlight === e.step) {
-          faults.push({ participant: s.participant, action: s.action, mode, times: 1, delayMs: IN_FLIGHT_HOLD_MS });
+          faults.push({
+            participant: s.participant,
+            action: s.action,
+            mode,
+            times: 1,
+            delayMs: IN_FLIGHT_HOLD_MS,
+          });
           inFlight = null;
         } else {
           faults.push({ participant: s.participant, action: s.action, mode, times: 1 });
@@ -109,7 +123,9 @@ export function scenarioOf(definition: SagaDefinition, path: CompensationPath): 
     cancel,
     retries,
     expected: {
-      status: String(typeof path.state.value === 'string' ? path.state.value : Object.keys(path.state.value)[0]),
+      status: String(
+        typeof path.state.value === 'string' ? path.state.value : Object.keys(path.state.value)[0],
+      ),
       stepStatuses: ctx.steps.map((s) => s.status),
       compensated,
     },

@@ -12,9 +12,14 @@ export interface ScenarioRun {
   customerId: string;
 }
 
-const isFinal = (s: { status: string }) => ['COMPLETED', 'COMPENSATED', 'FAILED'].includes(s.status);
+const isFinal = (s: { status: string }) =>
+  ['COMPLETED', 'COMPENSATED', 'FAILED'].includes(s.status);
 
-export async function runScenario(t: Pick<TestApp, 'api'>, sc: PathScenario, customerId: string): Promise<ScenarioRun> {
+export async function runScenario(
+  t: Pick<TestApp, 'api'>,
+  sc: PathScenario,
+  customerId: string,
+): Promise<ScenarioRun> {
   const res = await t.api('/api/v1/sagas', {
     method: 'POST',
     json: { definition: 'order', input: { ...orderInput(), customerId }, faults: sc.faults },
@@ -32,7 +37,12 @@ export async function runScenario(t: Pick<TestApp, 'api'>, sc: PathScenario, cus
     if (c.status !== 202) throw new Error(`cancel: ${c.status} ${await c.text()}`);
   }
   for (let i = 0; i < sc.retries; i++) {
-    await waitForSaga(t, sagaId, (s: any) => s.status === 'FAILED' && (s.steps as Json[]).every((x) => x.status !== 'compensating'));
+    await waitForSaga(
+      t,
+      sagaId,
+      (s: any) =>
+        s.status === 'FAILED' && (s.steps as Json[]).every((x) => x.status !== 'compensating'),
+    );
     const r = await t.api(`/api/v1/sagas/${sagaId}/retry`, { method: 'POST' });
     if (r.status !== 202) throw new Error(`retry: ${r.status} ${await r.text()}`);
     // Wait until the retry has been taken before looking for the next FAILED.

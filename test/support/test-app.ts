@@ -30,7 +30,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const databaseUrl = opts.databaseUrl ?? (await createTestDatabase('app'));
   const apiKey = `test-key-${randomBytes(12).toString('hex')}`;
   const redisUrl = opts.backend === 'redis' ? process.env.TEST_REDIS_URL : undefined;
-  if (opts.backend === 'redis' && !redisUrl) throw new Error('no Redis available for this test run');
+  if (opts.backend === 'redis' && !redisUrl)
+    throw new Error('no Redis available for this test run');
   const config = loadConfig({
     PORT: '0',
     SAGA_API_KEYS: apiKey,
@@ -59,12 +60,20 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
 }
 
 /** The `order` saga input of API.md, with overrides. */
-export function orderInput(over: Partial<Record<'token' | 'postalCode', string>> & { items?: { sku: string; quantity: number }[] } = {}) {
+export function orderInput(
+  over: Partial<Record<'token' | 'postalCode', string>> & {
+    items?: { sku: string; quantity: number }[];
+  } = {},
+) {
   return {
     customerId: 'c-42',
     items: over.items ?? [{ sku: 'IPHONE-15', quantity: 1 }],
     payment: { token: over.token ?? 'tok_ok' },
-    shippingAddress: { line1: '1 Marine Drive', city: 'Mumbai', postalCode: over.postalCode ?? '400001' },
+    shippingAddress: {
+      line1: '1 Marine Drive',
+      city: 'Mumbai',
+      postalCode: over.postalCode ?? '400001',
+    },
   };
 }
 
@@ -82,7 +91,8 @@ export async function waitForSaga(
     const res = await t.api(`/api/v1/sagas/${id}`);
     const saga = (await res.json()) as Record<string, any>;
     if (until(saga as never)) return saga;
-    if (Date.now() > deadline) throw new Error(`saga ${id} stuck in ${saga.state} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`saga ${id} stuck in ${saga.state} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

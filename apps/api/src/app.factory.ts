@@ -36,16 +36,30 @@ export interface AppOptions {
 
 /** Where the visualizer's static files are, in the source tree and in the build. */
 export function uiDirectory(): string {
-  return path.resolve(__dirname, '../../../apps/api/ui').replace(/\/dist\/apps\/api\/apps\/api\/ui$/, '/apps/api/ui');
+  return path
+    .resolve(__dirname, '../../../apps/api/ui')
+    .replace(/\/dist\/apps\/api\/apps\/api\/ui$/, '/apps/api/ui');
 }
 
 const PINO_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-const NEST_TO_PINO: Record<string, string> = { verbose: 'trace', debug: 'debug', log: 'info', warn: 'warn', error: 'error', fatal: 'fatal' };
+const NEST_TO_PINO: Record<string, string> = {
+  verbose: 'trace',
+  debug: 'debug',
+  log: 'info',
+  warn: 'warn',
+  error: 'error',
+  fatal: 'fatal',
+};
 
 /** LOG_LEVEL, raised to the lowest Nest level the caller asked for (false: silent). */
 function cappedLevel(level: string, nest: AppOptions['logger']): string {
   if (nest === undefined) return level;
-  const floor = nest === false ? 'silent' : nest.map((l) => NEST_TO_PINO[l]).sort((a, b) => PINO_ORDER.indexOf(a) - PINO_ORDER.indexOf(b))[0] ?? 'silent';
+  const floor =
+    nest === false
+      ? 'silent'
+      : (nest
+          .map((l) => NEST_TO_PINO[l])
+          .sort((a, b) => PINO_ORDER.indexOf(a) - PINO_ORDER.indexOf(b))[0] ?? 'silent');
   return PINO_ORDER.indexOf(floor) > PINO_ORDER.indexOf(level) ? floor : level;
 }
 
@@ -54,11 +68,20 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   const nestLevels = opts.logger ?? ['log', 'error', 'warn', 'fatal'];
   const root =
     opts.rootLogger ??
-    createRootLogger({ level: cappedLevel(opts.config.logLevel, opts.logger), destination: opts.logDestination });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(opts.config, opts.databaseUrl, root), {
-    bodyParser: false,
-    logger: nestLevels === false ? false : new PinoNestLogger(root.child({ component: 'nest' }), nestLevels),
-  });
+    createRootLogger({
+      level: cappedLevel(opts.config.logLevel, opts.logger),
+      destination: opts.logDestination,
+    });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(opts.config, opts.databaseUrl, root),
+    {
+      bodyParser: false,
+      logger:
+        nestLevels === false
+          ? false
+          : new PinoNestLogger(root.child({ component: 'nest' }), nestLevels),
+    },
+  );
   app.use(httpLogger(root));
   answerClientErrorsAsJson(app.getHttpServer());
   app.disable('x-powered-by');
@@ -66,7 +89,13 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"] },
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+        },
       },
     }),
   );
@@ -78,6 +107,7 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalGuards(await createRateLimitGuard(opts.config, app.get(Reflector)));
   if (opts.config.role !== 'worker') mountQueueDashboard(app);
-  if (opts.config.role !== 'worker') setupApiDocs(app, { faultsEnabled: opts.config.faultsEnabled });
+  if (opts.config.role !== 'worker')
+    setupApiDocs(app, { faultsEnabled: opts.config.faultsEnabled });
   return app;
 }

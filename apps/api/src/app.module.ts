@@ -70,7 +70,15 @@ export class AppModule {
       StatsService,
     ];
     const controllers: Type[] = serveHttp
-      ? [SagasController, SagaStatesController, DefinitionsController, ParticipantsController, FaultsController, HealthController, UiStaticController]
+      ? [
+          SagasController,
+          SagaStatesController,
+          DefinitionsController,
+          ParticipantsController,
+          FaultsController,
+          HealthController,
+          UiStaticController,
+        ]
       : [HealthController];
     if (serveHttp) controllers.push(MetricsController, StatsController);
     return {

@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   } else {
     await app.listen(config.port, config.host);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
-    log.info(`sagachart listening on ${url} (role ${config.role}, queue backend: ${config.redisUrl ? 'redis' : 'postgres'})`);
+    log.info(
+      `sagachart listening on ${url} (role ${config.role}, queue backend: ${config.redisUrl ? 'redis' : 'postgres'})`,
+    );
     if (devKey) {
       log.info({ url }, 'development API key generated (see the banner)');
       // A person reads this, not a log shipper: plain lines, once.

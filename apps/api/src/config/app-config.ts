@@ -41,8 +41,7 @@ export interface ApiKey {
   readOnly: boolean;
 }
 
-const intFrom = (min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max);
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const envSchema = z.object({
   PORT: intFrom(0, 65535).default(3000),
@@ -78,7 +77,9 @@ function parseApiKeys(raw: string | undefined): ApiKey[] | undefined {
     .split(',')
     .map((k) => k.trim())
     .filter(Boolean)
-    .map((k) => (k.startsWith('ro:') ? { key: k.slice(3), readOnly: true } : { key: k, readOnly: false }));
+    .map((k) =>
+      k.startsWith('ro:') ? { key: k.slice(3), readOnly: true } : { key: k, readOnly: false },
+    );
   for (const k of keys) {
     if (k.key.length < 16) {
       throw new InvalidEnvironmentError(
@@ -119,7 +120,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     recoveryGraceMs: e.SAGA_RECOVERY_GRACE_MS,
     stalledIntervalMs: e.SAGA_STALLED_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
-    corsOrigins: (e.SAGA_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: (e.SAGA_CORS_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     rateLimitPerMinute: e.SAGA_RATE_LIMIT_PER_MINUTE,
     shutdownGraceMs: e.SAGA_SHUTDOWN_GRACE_MS,
     stats: {

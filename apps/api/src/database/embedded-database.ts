@@ -107,7 +107,14 @@ export async function startEmbeddedDatabase(
     password: PASSWORD,
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
+    ],
     onLog: remember,
     onError: remember,
   });
@@ -116,12 +123,18 @@ export async function startEmbeddedDatabase(
     await pg.start();
   } catch (err) {
     // start() rejects with undefined; the reason is only in the server's log lines.
-    throw new Error(`embedded PostgreSQL did not start (${String(err)}):\n${recent.join('\n')}`);
+    throw new Error(`embedded PostgreSQL did not start (${String(err)}):\n${recent.join('\n')}`, {
+      cause: err,
+    });
   }
-  const admin = new Client({ connectionString: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres` });
+  const admin = new Client({
+    connectionString: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
+  });
   await admin.connect();
   try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE_NAME]);
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      DATABASE_NAME,
+    ]);
     if (!rowCount) await admin.query(`CREATE DATABASE ${DATABASE_NAME}`);
   } finally {
     await admin.end();

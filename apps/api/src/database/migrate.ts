@@ -19,7 +19,9 @@ export async function runMigrations(url: string): Promise<string[]> {
       const ran = await ds.runMigrations({ transaction: 'all' });
       return ran.map((m) => m.name);
     } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      await runner
+        .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+        .catch(() => undefined);
       await runner.release();
     }
   } finally {

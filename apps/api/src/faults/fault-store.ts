@@ -84,7 +84,11 @@ export class FaultStore {
   }
 
   /** Takes one use of the oldest active fault for participant.action (and this saga), if any. */
-  async consume(participant: string, action: string, sagaId: string): Promise<ConsumedFault | null> {
+  async consume(
+    participant: string,
+    action: string,
+    sagaId: string,
+  ): Promise<ConsumedFault | null> {
     // SKIP LOCKED: two workers never take the same last use of a fault.
     // TypeORM answers an UPDATE with [rows, affectedCount].
     const [rows] = (await this.ds.query(

@@ -1,4 +1,17 @@
-import { Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Body, UseGuards, type CanActivate, Injectable } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Body,
+  UseGuards,
+  type CanActivate,
+  Injectable,
+} from '@nestjs/common';
 import { z } from 'zod';
 import { faultSchema } from './fault-schema';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -48,7 +61,8 @@ export class FaultsController {
   @HttpCode(200)
   async remove(@Param('id') id: string) {
     parseRequest(z.string().uuid({ message: 'must be a UUID' }), id, 'id', 'fault id');
-    if (!(await this.faults.remove(id))) throw new SagaException('FAULT_NOT_FOUND', `No fault with id ${id}.`);
+    if (!(await this.faults.remove(id)))
+      throw new SagaException('FAULT_NOT_FOUND', `No fault with id ${id}.`);
     return { deleted: 1 };
   }
 }

@@ -37,13 +37,23 @@ export class ParticipantRegistry {
     const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
     if (!this.has(f.participant)) {
       throw new SagaException('INVALID_REQUEST', `Unknown participant '${f.participant}'.`, [
-        { path: at('participant'), message: `unknown participant; known: ${this.names().join(', ')}` },
+        {
+          path: at('participant'),
+          message: `unknown participant; known: ${this.names().join(', ')}`,
+        },
       ]);
     }
     if (!this.has(f.participant, f.action)) {
-      throw new SagaException('INVALID_REQUEST', `Participant '${f.participant}' has no action '${f.action}'.`, [
-        { path: at('action'), message: `unknown action; known: ${this.operations(f.participant).join(', ')}` },
-      ]);
+      throw new SagaException(
+        'INVALID_REQUEST',
+        `Participant '${f.participant}' has no action '${f.action}'.`,
+        [
+          {
+            path: at('action'),
+            message: `unknown action; known: ${this.operations(f.participant).join(', ')}`,
+          },
+        ],
+      );
     }
   }
 

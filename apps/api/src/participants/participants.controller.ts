@@ -7,7 +7,9 @@ import { ApiKeyGuard } from '../auth/api-key.guard';
 import { SagaException } from '../errors/saga-exception';
 import { parseRequest } from '../http/zod-request';
 
-const sagaQuerySchema = z.object({ sagaId: z.string().uuid({ message: 'must be a UUID' }) }).strict();
+const sagaQuerySchema = z
+  .object({ sagaId: z.string().uuid({ message: 'must be a UUID' }) })
+  .strict();
 const skuSchema = z.string().min(1).max(64);
 
 /** Read-only views of the demo participants' own state (API.md). */
@@ -39,7 +41,8 @@ export class ParticipantsController {
     try {
       return await this.views.records(participant, sagaId);
     } catch (err) {
-      if (err instanceof UnknownParticipantError) throw new SagaException('PARTICIPANT_NOT_FOUND', err.message);
+      if (err instanceof UnknownParticipantError)
+        throw new SagaException('PARTICIPANT_NOT_FOUND', err.message);
       throw err;
     }
   }

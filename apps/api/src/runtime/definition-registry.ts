@@ -15,11 +15,14 @@ export class DefinitionRegistry {
 
   constructor() {
     // Validated at boot: a broken built-in definition must stop the service, not a saga.
-    for (const d of builtInDefinitions) this.byKey.set(`${d.name}@${d.version}`, validateSagaDefinition(d));
+    for (const d of builtInDefinitions)
+      this.byKey.set(`${d.name}@${d.version}`, validateSagaDefinition(d));
   }
 
   list(): SagaDefinition[] {
-    return [...this.byKey.values()].sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
+    return [...this.byKey.values()].sort(
+      (a, b) => a.name.localeCompare(b.name) || a.version - b.version,
+    );
   }
 
   /** The given version, or the latest when `version` is undefined. */

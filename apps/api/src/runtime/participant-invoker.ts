@@ -2,7 +2,11 @@
 // no per-job timeout), after any injected fault, turning every outcome into a StepError.
 import { Inject, Injectable } from '@nestjs/common';
 import type { SagaCommand, StepError } from '@app/saga-machines';
-import { RetryableStepError, TerminalStepError, type ParticipantCallContext } from '@app/participants';
+import {
+  RetryableStepError,
+  TerminalStepError,
+  type ParticipantCallContext,
+} from '@app/participants';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { FaultStore, type ConsumedFault } from '../faults/fault-store';
 import { ParticipantRegistry } from '../participants/participant-registry';
@@ -35,7 +39,9 @@ export function toStepError(err: unknown): StepError {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), {
+      once: true,
+    });
   });
 }
 
@@ -44,10 +50,14 @@ function injected({ mode }: ConsumedFault, signal: AbortSignal): Promise<never> 
     return Promise.reject(new TerminalStepError('INJECTED_FAULT', 'injected fault (fail)'));
   }
   if (mode === 'transient') {
-    return Promise.reject(new RetryableStepError('INJECTED_TRANSIENT_FAULT', 'injected fault (transient)'));
+    return Promise.reject(
+      new RetryableStepError('INJECTED_TRANSIENT_FAULT', 'injected fault (transient)'),
+    );
   }
   // 'timeout': hang until the attempt's timeout aborts us.
-  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  return new Promise((_, reject) =>
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+  );
 }
 
 @Injectable()
@@ -63,13 +73,20 @@ export class ParticipantInvoker {
     const operation = this.participants.operation(command.participant, command.operation);
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new StepTimeoutError(`${command.step} ${command.kind} timed out after ${command.timeoutMs} ms`)),
+      () =>
+        controller.abort(
+          new StepTimeoutError(
+            `${command.step} ${command.kind} timed out after ${command.timeoutMs} ms`,
+          ),
+        ),
       command.timeoutMs,
     );
     const onShutdown = () => controller.abort(new StepTimeoutError('worker shutting down'));
     shutdown?.addEventListener('abort', onShutdown, { once: true });
     const aborted = new Promise<never>((_, reject) =>
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {
+        once: true,
+      }),
     );
     try {
       const fault = this.config.faultsEnabled

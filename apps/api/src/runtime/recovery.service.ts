@@ -1,6 +1,12 @@
 // Crash recovery: the database says what each saga waits for; a sweep re-enqueues it. Job
 // ids are deterministic, so re-enqueueing what already exists is a no-op and always safe.
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { pendingCommands } from '@app/saga-machines';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SagaRuntime } from './saga-runtime.service';

@@ -36,7 +36,10 @@ export class SagaObserver {
   private readonly log = new Logger(SagaObserver.name);
   private readonly emitter = new EventEmitter();
 
-  on<K extends keyof SagaObserverEvents>(name: K, fn: (...args: SagaObserverEvents[K]) => void): void {
+  on<K extends keyof SagaObserverEvents>(
+    name: K,
+    fn: (...args: SagaObserverEvents[K]) => void,
+  ): void {
     this.emitter.on(name, fn as (...args: unknown[]) => void);
   }
 

@@ -109,7 +109,13 @@ export class SagaRuntime {
       }
       if (!(await this.store.commit(saga, result))) continue;
       await this.queue.dispatch(result.commands);
-      this.observer.emit('transition', { sagaId, definition: saga.definition, event, from: saga.status, result });
+      this.observer.emit('transition', {
+        sagaId,
+        definition: saga.definition,
+        event,
+        from: saga.status,
+        result,
+      });
       return { applied: true, saga, result };
     }
     throw new Error(`saga ${sagaId}: gave up after ${MAX_CAS_ROUNDS} version conflicts`);

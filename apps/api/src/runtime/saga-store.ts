@@ -31,8 +31,7 @@ export interface NewSagaFault {
 }
 
 export type CreateOutcome =
-  | { created: true }
-  | { created: false; existingSagaId: string; bodyHash: string };
+  { created: true } | { created: false; existingSagaId: string; bodyHash: string };
 
 export interface SagaPage {
   items: SagaInstanceEntity[];
@@ -215,9 +214,13 @@ export class SagaStore {
   }): Promise<SagaPage> {
     const qb = this.ds.getRepository(SagaInstanceEntity).createQueryBuilder('s');
     if (filter.status) qb.andWhere('s.status = :status', { status: filter.status });
-    if (filter.definition) qb.andWhere('s.definition = :definition', { definition: filter.definition });
+    if (filter.definition)
+      qb.andWhere('s.definition = :definition', { definition: filter.definition });
     if (filter.after) {
-      qb.andWhere('(s.createdAt, s.id) < (:ac, :ai)', { ac: filter.after.createdAt, ai: filter.after.id });
+      qb.andWhere('(s.createdAt, s.id) < (:ac, :ai)', {
+        ac: filter.after.createdAt,
+        ai: filter.after.id,
+      });
     }
     const rows = await qb
       .orderBy('s.createdAt', 'DESC')

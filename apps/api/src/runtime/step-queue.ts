@@ -73,12 +73,20 @@ function backendFor(conn: QueueConnection) {
   }
   const pg = withBackend(createPostgresBackend);
   // Each Queue/Worker builds its own small pool in the `bullmq` schema; migrate creates it.
-  const connection = { connectionString: conn.databaseUrl, migrate: true, schema: 'bullmq', max: 4 };
+  const connection = {
+    connectionString: conn.databaseUrl,
+    migrate: true,
+    schema: 'bullmq',
+    max: 4,
+  };
   return {
     backend: 'postgres' as const,
     makeQueue: () => new pg.Queue(STEP_QUEUE_NAME, { connection }) as unknown as Queue,
     makeWorker: (p: Processor, opts: WorkerSettings) =>
-      new pg.Worker(STEP_QUEUE_NAME, p, { connection, ...workerOptions(opts) }) as unknown as Worker,
+      new pg.Worker(STEP_QUEUE_NAME, p, {
+        connection,
+        ...workerOptions(opts),
+      }) as unknown as Worker,
   };
 }
 
@@ -97,7 +105,12 @@ function workerOptions(opts: WorkerSettings) {
     maxStalledCount: 10,
     autorun: false,
     settings: {
-      backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { data?: unknown; opts?: JobsOptions }) => {
+      backoffStrategy: (
+        attemptsMade: number,
+        _type?: string,
+        _err?: Error,
+        job?: { data?: unknown; opts?: JobsOptions },
+      ) => {
         const data = job?.data as Partial<StepJobData> | undefined;
         const base = typeof job?.opts?.backoff === 'object' ? (job.opts.backoff.delay ?? 100) : 100;
         return sagaBackoff(attemptsMade, base, data?.maxBackoffMs ?? 30_000);
@@ -169,7 +182,14 @@ export class StepQueue {
   }
 
   async counts(): Promise<Record<string, number>> {
-    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+    return this.queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'failed',
+      'completed',
+      'prioritized',
+    );
   }
 
   async close(): Promise<void> {

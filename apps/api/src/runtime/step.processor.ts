@@ -1,6 +1,12 @@
 // The step worker: takes a job, checks the saga still waits for it, calls the participant
 // (one attempt), and turns the outcome into an event for the machine.
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { pendingCommands, sagaView, type SagaEvent } from '@app/saga-machines';
 import type { Worker } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -11,8 +17,7 @@ import { SagaRuntime } from './saga-runtime.service';
 import { StepQueue, type DeadlineJobData, type SagaJob, type StepJobData } from './step-queue';
 
 export type StepJobResult =
-  | { outcome: 'succeeded' | 'failed' | 'deadline' }
-  | { outcome: 'skipped'; reason: string };
+  { outcome: 'succeeded' | 'failed' | 'deadline' } | { outcome: 'skipped'; reason: string };
 
 @Injectable()
 export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -84,7 +89,9 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
 
     const view = sagaView(definition, saga.snapshot as never);
     const outputs: Record<string, unknown> = {};
-    for (const s of view.steps) if (s.status !== 'pending' && s.status !== 'running' && s.status !== 'failed') outputs[s.name] = s.output;
+    for (const s of view.steps)
+      if (s.status !== 'pending' && s.status !== 'running' && s.status !== 'failed')
+        outputs[s.name] = s.output;
     const stepRecord = view.steps.find((s) => s.name === command.step);
     const attempt = job.attemptsMade + 1;
     const execute = command.kind === 'execute';
@@ -92,7 +99,14 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     let durationMs = 0;
     // The participant call's own duration, not including our write of its outcome.
     const observe = (outcome: 'succeeded' | 'failed' | 'retrying', errorCode: string | null) =>
-      this.observer.emit('attempt', { command, definition: saga.definition, attempt, durationMs, outcome, errorCode });
+      this.observer.emit('attempt', {
+        command,
+        definition: saga.definition,
+        attempt,
+        durationMs,
+        outcome,
+        errorCode,
+      });
     try {
       const output = await this.invoker.invoke(
         command,
@@ -114,7 +128,13 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
         saga.id,
         execute
           ? { type: 'STEP_SUCCEEDED', step: command.step, attempt, output: output ?? null, at }
-          : { type: 'COMPENSATION_SUCCEEDED', step: command.step, attempt, output: output ?? null, at },
+          : {
+              type: 'COMPENSATION_SUCCEEDED',
+              step: command.step,
+              attempt,
+              output: output ?? null,
+              at,
+            },
         'worker',
       );
       observe('succeeded', null);
@@ -125,8 +145,12 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
       const final = !error.retryable || attempt >= command.retry.maxAttempts;
       const at = new Date().toISOString();
       const type = execute
-        ? final ? 'STEP_FAILED' : 'STEP_ATTEMPT_FAILED'
-        : final ? 'COMPENSATION_FAILED' : 'COMPENSATION_ATTEMPT_FAILED';
+        ? final
+          ? 'STEP_FAILED'
+          : 'STEP_ATTEMPT_FAILED'
+        : final
+          ? 'COMPENSATION_FAILED'
+          : 'COMPENSATION_ATTEMPT_FAILED';
       await this.runtime.apply(saga.id, { type, step: command.step, attempt, error, at }, 'worker');
       observe(final ? 'failed' : 'retrying', error.code);
       if (final) return { outcome: 'failed' };

@@ -2,7 +2,14 @@
 import { z } from 'zod';
 import { sagaFaultsSchema } from '../faults/fault-schema';
 
-export const SAGA_STATUSES = ['STARTED', 'EXECUTING', 'COMPENSATING', 'COMPLETED', 'FAILED', 'COMPENSATED'] as const;
+export const SAGA_STATUSES = [
+  'STARTED',
+  'EXECUTING',
+  'COMPENSATING',
+  'COMPLETED',
+  'FAILED',
+  'COMPENSATED',
+] as const;
 
 const createSagaFields = {
   definition: z.string().min(1).max(100),
@@ -42,14 +49,18 @@ const cursorSchema = z
 
 /** Cursors are opaque to clients: base64url JSON of the last item's (createdAt, id). */
 export function encodeCursor(at: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify({ c: at.createdAt.toISOString(), i: at.id })).toString('base64url');
+  return Buffer.from(JSON.stringify({ c: at.createdAt.toISOString(), i: at.id })).toString(
+    'base64url',
+  );
 }
 
 /** Decodes a cursor; returns null for anything this service did not make. */
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
   try {
-    const parsed = cursorSchema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    const parsed = cursorSchema.safeParse(
+      JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')),
+    );
     if (!parsed.success) return null;
     return { createdAt: new Date(parsed.data.c), id: parsed.data.i };
   } catch {

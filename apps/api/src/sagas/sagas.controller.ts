@@ -1,4 +1,16 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isFinalStatus } from '@app/saga-machines';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -74,25 +86,27 @@ export class SagasController {
     const finish = () => {
       if (closed) return;
       closed = true;
-      unsubscribe?.();
+      unsubscribe();
       clearInterval(heartbeat);
       res.end();
     };
     const pump = () => {
-      pumping = pumping.then(async () => {
-        if (closed) return;
-        write(await this.sagas.history(id, sent));
-        const saga = await this.sagas.get(id);
-        if (isFinalStatus(saga.status)) finish();
-      }).catch(() => finish());
+      pumping = pumping
+        .then(async () => {
+          if (closed) return;
+          write(await this.sagas.history(id, sent));
+          const saga = await this.sagas.get(id);
+          if (isFinalStatus(saga.status)) finish();
+        })
+        .catch(() => finish());
     };
-    let unsubscribe: (() => void) | undefined;
-    req.on('close', finish);
+    const unsubscribe = await this.hub.subscribe(id, pump);
     const heartbeat = setInterval(() => {
       res.write(': keep-alive\n\n');
       pump(); // also a safety net should a notification be missed
     }, 5000);
-    unsubscribe = await this.hub.subscribe(id, pump);
+    req.on('close', finish);
+    if (req.destroyed) finish();
     write(initial);
     pump();
   }

@@ -44,12 +44,18 @@ export class SagasService {
     return parseRequest(sagaIdSchema, id, 'id', 'saga id');
   }
 
-  async create(body: unknown, idempotencyKey: string | undefined): Promise<{ created: boolean; saga: SagaResponse }> {
+  async create(
+    body: unknown,
+    idempotencyKey: string | undefined,
+  ): Promise<{ created: boolean; saga: SagaResponse }> {
     const req = this.config.faultsEnabled
       ? parseRequest(createSagaBodyWithFaultsSchema, body, '', 'request body')
       : { ...parseRequest(createSagaBodySchema, body, '', 'request body'), faults: undefined };
     req.faults?.forEach((f, i) => this.participants.assertFaultTarget(f, `faults.${i}`));
-    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 200)) {
+    if (
+      idempotencyKey !== undefined &&
+      (idempotencyKey.length < 1 || idempotencyKey.length > 200)
+    ) {
       throw new SagaException('INVALID_REQUEST', 'Idempotency-Key must be 1 to 200 characters.', [
         { path: 'headers.idempotency-key', message: 'must be 1 to 200 characters' },
       ]);
@@ -64,7 +70,10 @@ export class SagasService {
       idempotency:
         idempotencyKey === undefined
           ? undefined
-          : { key: idempotencyKey, bodyHash: createHash('sha256').update(canonical(body)).digest('hex') },
+          : {
+              key: idempotencyKey,
+              bodyHash: createHash('sha256').update(canonical(body)).digest('hex'),
+            },
     });
     return { created: outcome.created, saga: await this.get(outcome.sagaId) };
   }
@@ -80,13 +89,20 @@ export class SagasService {
     if (q.cursor !== undefined) {
       const decoded = decodeCursor(q.cursor);
       if (!decoded) {
-        throw new SagaException('INVALID_REQUEST', 'Invalid query: cursor is not one this service issued.', [
-          { path: 'query.cursor', message: 'not a cursor issued by this service' },
-        ]);
+        throw new SagaException(
+          'INVALID_REQUEST',
+          'Invalid query: cursor is not one this service issued.',
+          [{ path: 'query.cursor', message: 'not a cursor issued by this service' }],
+        );
       }
       after = decoded;
     }
-    const page = await this.store.list({ status: q.status, definition: q.definition, limit: q.limit ?? 50, after });
+    const page = await this.store.list({
+      status: q.status,
+      definition: q.definition,
+      limit: q.limit ?? 50,
+      after,
+    });
     return {
       items: page.items.map((s) => toSagaResponse(s, this.runtime.definitionOf(s))),
       nextCursor: page.next ? encodeCursor(page.next) : null,
@@ -101,18 +117,32 @@ export class SagasService {
 
   async cancel(id: string): Promise<SagaResponse> {
     const sagaId = this.parseId(id);
-    const outcome = await this.runtime.apply(sagaId, { type: 'CANCEL', reason: 'requested', at: new Date().toISOString() }, 'client');
+    const outcome = await this.runtime.apply(
+      sagaId,
+      { type: 'CANCEL', reason: 'requested', at: new Date().toISOString() },
+      'client',
+    );
     if (!outcome.applied) {
-      throw new SagaException('STATE_CONFLICT', `The saga cannot be cancelled in status ${outcome.saga.status}.`);
+      throw new SagaException(
+        'STATE_CONFLICT',
+        `The saga cannot be cancelled in status ${outcome.saga.status}.`,
+      );
     }
     return this.get(sagaId);
   }
 
   async retry(id: string): Promise<SagaResponse> {
     const sagaId = this.parseId(id);
-    const outcome = await this.runtime.apply(sagaId, { type: 'RETRY', at: new Date().toISOString() }, 'client');
+    const outcome = await this.runtime.apply(
+      sagaId,
+      { type: 'RETRY', at: new Date().toISOString() },
+      'client',
+    );
     if (!outcome.applied) {
-      throw new SagaException('STATE_CONFLICT', `Only a FAILED saga can be retried; this one is ${outcome.saga.status}.`);
+      throw new SagaException(
+        'STATE_CONFLICT',
+        `Only a FAILED saga can be retried; this one is ${outcome.saga.status}.`,
+      );
     }
     return this.get(sagaId);
   }

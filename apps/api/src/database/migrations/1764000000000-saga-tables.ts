@@ -22,7 +22,9 @@ export class SagaTables1764000000000 implements MigrationInterface {
       finished_at timestamptz,
       deadline_at timestamptz NOT NULL)`);
     await q.query(`CREATE INDEX saga_instance_created_idx ON saga.saga_instance (created_at, id)`);
-    await q.query(`CREATE INDEX saga_instance_status_idx ON saga.saga_instance (status, created_at)`);
+    await q.query(
+      `CREATE INDEX saga_instance_status_idx ON saga.saga_instance (status, created_at)`,
+    );
     await q.query(`CREATE TABLE saga.saga_event (
       id bigserial PRIMARY KEY,
       saga_id uuid NOT NULL REFERENCES saga.saga_instance(id),
