@@ -23,7 +23,13 @@ async function main(): Promise<void> {
     devKey = developmentApiKey(config.dataDir);
     config.apiKeys = [{ key: devKey, readOnly: false }];
   }
-  const app = await createApp({ config, databaseUrl, rootLogger: log });
+  // Nest's own info lines (every mapped route) are noise at start; its warnings are not.
+  const app = await createApp({
+    config,
+    databaseUrl,
+    rootLogger: log,
+    logger: ['warn', 'error', 'fatal'],
+  });
   const stopEmbedded = async () => {
     await embedded?.stop().catch(() => undefined);
   };

