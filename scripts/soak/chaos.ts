@@ -30,6 +30,7 @@ export class Chaos {
   /** Progress fraction at which each milestone action is due, in order. */
   private readonly milestones: { at: number; action: Action; done: boolean }[] = [];
   private stopped = false;
+  private pending = 0;
 
   constructor(
     private readonly cluster: SoakCluster,
@@ -41,7 +42,11 @@ export class Chaos {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.run('kill'), this.opts.killEveryMs);
+    // A kill waits for its worker to be up again; when that takes longer than the period,
+    // the tick is skipped rather than queued (a backlog would delay the milestones).
+    this.timer = setInterval(() => {
+      if (this.pending === 0) void this.run('kill');
+    }, this.opts.killEveryMs);
   }
 
   /**
@@ -62,6 +67,7 @@ export class Chaos {
 
   /** Actions run one at a time, in the order asked. */
   private run(action: Action): Promise<void> {
+    this.pending++;
     this.chain = this.chain.then(async () => {
       if (this.stopped) return;
       try {
@@ -71,6 +77,8 @@ export class Chaos {
       } catch (err) {
         this.figures.errors.push(`${action}: ${(err as Error).message}`);
         this.opts.log(`chaos ${action} failed: ${(err as Error).message}`);
+      } finally {
+        this.pending--;
       }
     });
     return this.chain;

@@ -158,7 +158,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
         await chaos.progress(plan.index / plans.length);
         const run = await driveSaga(client, plan, {
           runId,
-          pollMs: 250,
+          pollMs: 400,
           sagaTimeoutMs: Math.max(0, stopCreatingAt - Date.now()) + opts.drainSeconds * 1000,
           maxRetries: 5,
         });
