@@ -13,7 +13,7 @@ import {
   type RawResponse,
 } from './fuzz-support';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies built and read freely
+ 
 type Json = Record<string, any>;
 
 let t: TestApp;
