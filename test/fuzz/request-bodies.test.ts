@@ -13,7 +13,6 @@ import {
   type RawResponse,
 } from './fuzz-support';
 
- 
 type Json = Record<string, any>;
 
 let t: TestApp;
