@@ -47,6 +47,24 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     page.$eval('#diagram [data-current="true"]', (e) => e.getAttribute('data-state'));
   const toneOf = (state: string) =>
     page.$eval(`#diagram [data-state="${state}"]`, (e) => e.getAttribute('data-tone'));
+  const drawnEdges = () =>
+    page.$$eval('#diagram path.edge', (els) =>
+      els.map((e) => ({
+        edge: e.getAttribute('data-edge'),
+        events: e.getAttribute('data-events'),
+        taken: e.classList.contains('taken'),
+      })),
+    );
+  /** The smallest node label as rendered on screen, in CSS pixels (the SVG may be scaled). */
+  const smallestLabelPx = () =>
+    page.$eval('#diagram svg', (svg) => {
+      const scale =
+        svg.getBoundingClientRect().width / (svg as SVGSVGElement).viewBox.baseVal.width;
+      const sizes = [...svg.querySelectorAll('.state text.label')].map(
+        (t) => parseFloat(getComputedStyle(t).fontSize) * scale,
+      );
+      return Math.min(...sizes);
+    });
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -135,6 +153,54 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     await screenshot(page, 'saga-compensated');
   });
 
+  it("the saga's path view: every state, but only the main flow and the transitions taken; All transitions draws the rest", async () => {
+    const def = (await (await t.api('/api/v1/definitions/order')).json()) as {
+      machine: { nodes: unknown[]; edges: unknown[] };
+    };
+    expect(await page.$eval('#all-transitions', (e) => e.getAttribute('aria-pressed'))).toBe(
+      'false',
+    );
+    expect(await page.$$eval('#diagram [data-state]', (e) => e.length)).toBe(
+      def.machine.nodes.length,
+    );
+    const few = await drawnEdges();
+    // START, 4 + 1 successes, 4 + 1 undos, the failure into COMPENSATING: nothing else.
+    expect(few).toHaveLength(12);
+    expect(few.filter((e) => e.taken).map((e) => e.edge)).toEqual(
+      expect.arrayContaining([
+        'EXECUTING.arrange_shipping→COMPENSATING.process_payment',
+        'COMPENSATING.validate_order→COMPENSATED',
+      ]),
+    );
+    expect(few.filter((e) => e.taken)).toHaveLength(COMPENSATED_PATH.length - 1);
+    const labels = await page.$$eval('#diagram .edge-label', (els) =>
+      els.map((e) => e.textContent),
+    );
+    expect(labels).toHaveLength(few.length);
+    expect(new Set(labels)).toEqual(new Set(['start', 'succeeded', 'failed', 'undone']));
+    expect(await page.textContent('#view-note')).toContain('transitions hidden');
+    expect(await smallestLabelPx()).toBeGreaterThanOrEqual(12);
+
+    await page.click('#fit-width');
+    await screenshot(page, 'saga-compensated-fit');
+    await page.click('#fit-width');
+
+    await page.click('#all-transitions');
+    await page.waitForSelector('#diagram[data-view="all"]');
+    const all = await drawnEdges();
+    expect(all.length).toBeGreaterThan(few.length);
+    // Parallel transitions are merged: one arrow per pair of states (plus self-loops).
+    expect(new Set(all.map((e) => e.edge)).size).toBe(all.length);
+    expect(all.filter((e) => e.taken)).toHaveLength(COMPENSATED_PATH.length - 1);
+    expect(await pathShown()).toEqual(COMPENSATED_PATH);
+    expect(await currentState()).toBe('COMPENSATED');
+    await page.click('#fit-width');
+    await screenshot(page, 'saga-compensated-all');
+    await page.click('#fit-width');
+    await page.click('#all-transitions');
+    await page.waitForSelector('#diagram[data-view="path"]');
+  });
+
   it('time travel: choosing an early event moves NOW to the replayed state of that moment', async () => {
     const states = (await (await t.api(`/api/v1/sagas/${compensatedId}/states`)).json()) as {
       states: { seq: number; type: string; state: string }[];
@@ -170,18 +236,32 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     );
     expect(compFailure).toContain('process_payment');
     expect(await page.textContent('.saga-header')).toContain('A person must act');
+    const taken = (await drawnEdges()).filter((e) => e.taken).map((e) => e.edge);
+    expect(taken).toContain('COMPENSATING.process_payment→FAILED');
+    expect(taken).toHaveLength(FAILED_PATH.length - 1);
     await screenshot(page, 'saga-failed');
+    await page.click('#fit-width');
+    await screenshot(page, 'saga-failed-fit');
+    await page.click('#fit-width');
   });
 
   it('a definition: the full statechart and each step’s settings', async () => {
     await page.goto(`${t.baseUrl}/ui/#/definitions/order`);
     await page.waitForSelector('#app[data-ready="true"] #diagram svg');
     const def = (await (await t.api('/api/v1/definitions/order')).json()) as {
-      machine: { nodes: unknown[] };
+      machine: { nodes: unknown[]; edges: unknown[] };
     };
     expect(await page.$$eval('#diagram [data-state]', (e) => e.length)).toBe(
       def.machine.nodes.length,
     );
+    // Every transition by default, parallel ones merged into one labelled arrow.
+    expect(await page.$eval('#all-transitions', (e) => e.getAttribute('aria-pressed'))).toBe(
+      'true',
+    );
+    const arrows = await drawnEdges();
+    const merged = arrows.reduce((n, e) => n + (e.events ?? '').split(' ').length, 0);
+    expect(merged).toBe(def.machine.edges.length);
+    expect(await smallestLabelPx()).toBeGreaterThanOrEqual(12);
     const rows = await page.$$eval('#definition-steps tbody tr', (els) =>
       els.map((e) => e.textContent),
     );
@@ -190,6 +270,12 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     expect(rows[2]).toContain('refund');
     expect(rows[2]).toContain('4 attempts');
     await screenshot(page, 'definition-order');
+    await page.click('#fit-width');
+    await screenshot(page, 'definition-order-fit');
+    await page.click('#fit-width');
+    await page.click('#all-transitions');
+    await page.waitForSelector('#diagram[data-view="spine"]');
+    expect((await drawnEdges()).length).toBe(11);
   });
 
   it('on a 400px screen the panels stack and the diagram scrolls inside its box', async () => {

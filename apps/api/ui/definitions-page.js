@@ -3,7 +3,7 @@ import { getJson } from './api.js';
 import { formatDuration, h, mount } from './dom.js';
 import { legend } from './legend.js';
 import { definitionLabels } from './saga-path.js';
-import { layoutStatechart, renderStatechart } from './statechart.js';
+import { layoutStatechart, renderStatechart, scrollToState, spineEdgeIds } from './statechart.js';
 
 function retryText(r) {
   if (!r) return '—';
@@ -44,11 +44,51 @@ export async function definitionPage(root, { name, version }, signal) {
     `/definitions/${encodeURIComponent(name)}${version ? `?version=${encodeURIComponent(version)}` : ''}`,
     { signal },
   );
-  const layout = await layoutStatechart(d.machine);
-  const diagram = h(
-    'div',
-    { class: 'diagram', id: 'diagram' },
-    renderStatechart(layout, definitionLabels(layout, d)),
+  // Every transition by default; the main flow alone (each step's success, each undo) on request.
+  const layouts = new Map();
+  const diagram = h('div', { class: 'diagram', id: 'diagram' });
+  const title = h('h2', { id: 'chart-title' }, 'Statechart: every state and transition');
+  const show = async (all) => {
+    if (!layouts.has(all))
+      layouts.set(all, layoutStatechart(d.machine, { only: all ? null : spineEdgeIds(d.machine) }));
+    const layout = await layouts.get(all);
+    mount(diagram, renderStatechart(layout, definitionLabels(layout, d)));
+    if (diagram.isConnected) scrollToState(diagram, layout, 'EXECUTING.validate_order', 'STARTED');
+    diagram.dataset.view = all ? 'all' : 'spine';
+    title.textContent = all
+      ? 'Statechart: every state and transition'
+      : `Statechart: every state, the main flow only (${layout.hidden} transitions hidden)`;
+  };
+  await show(true);
+  const allButton = h(
+    'button',
+    {
+      type: 'button',
+      class: 'small toggle',
+      id: 'all-transitions',
+      'aria-pressed': 'true',
+      onclick: () => {
+        const all = allButton.getAttribute('aria-pressed') !== 'true';
+        allButton.setAttribute('aria-pressed', String(all));
+        show(all).catch(() => undefined);
+      },
+    },
+    'All transitions',
+  );
+  const fitButton = h(
+    'button',
+    {
+      type: 'button',
+      class: 'small toggle',
+      id: 'fit-width',
+      'aria-pressed': 'false',
+      onclick: () => {
+        const fit = fitButton.getAttribute('aria-pressed') !== 'true';
+        fitButton.setAttribute('aria-pressed', String(fit));
+        diagram.classList.toggle('fit', fit);
+      },
+    },
+    'Fit to width',
   );
   mount(
     root,
@@ -118,10 +158,12 @@ export async function definitionPage(root, { name, version }, signal) {
     h(
       'section',
       { class: 'card chart-card', 'aria-labelledby': 'chart-title' },
-      h('h2', { id: 'chart-title' }, 'Statechart: every state and transition'),
+      h('div', { class: 'card-head' }, title, h('div', { class: 'tools' }, allButton, fitButton)),
       diagram,
       legend({ forSaga: false }),
     ),
   );
+  const first = await layouts.get(true);
+  scrollToState(diagram, first, 'EXECUTING.validate_order', 'STARTED');
   root.dataset.ready = 'true';
 }

@@ -2,8 +2,8 @@
 import { Unauthorized, getJson, streamEvents } from './api.js';
 import { ago, formatDuration, formatTime, h, mount, plural } from './dom.js';
 import { legend } from './legend.js';
-import { highlightOf } from './saga-path.js';
-import { layoutStatechart, renderStatechart } from './statechart.js';
+import { highlightOf, takenEdgeIds } from './saga-path.js';
+import { layoutStatechart, renderStatechart, scrollToState, spineEdgeIds } from './statechart.js';
 import {
   COMPENSATION_STATUS_WORDS,
   SAGA_STATUS_WORDS,
@@ -14,19 +14,34 @@ import {
 } from './words.js';
 
 const FINAL = new Set(['COMPLETED', 'COMPENSATED', 'FAILED']);
+const machines = new Map();
 const layouts = new Map();
 
-/** Layouts are per definition version, computed once per page load. */
-function layoutFor(saga) {
+/** A definition version's machine, fetched once per page load. */
+function machineFor(saga) {
   const key = `${saga.definition}@${saga.definitionVersion}`;
-  if (!layouts.has(key)) {
-    layouts.set(
+  if (!machines.has(key)) {
+    machines.set(
       key,
       getJson(
         `/definitions/${encodeURIComponent(saga.definition)}?version=${saga.definitionVersion}`,
-      ).then((d) => layoutStatechart(d.machine)),
+      ).then((d) => d.machine),
     );
   }
+  return machines.get(key);
+}
+
+/**
+ * The layout for a view of the chart: 'all' lays out every transition; 'path' lays out the
+ * definition's main spine and the transitions this saga took (its whole history, so that time
+ * travel only recolours). Computed once per definition version, view and set of transitions.
+ */
+async function layoutFor(saga, view, states) {
+  const machine = await machineFor(saga);
+  const only =
+    view === 'all' ? null : new Set([...spineEdgeIds(machine), ...takenEdgeIds(machine, states)]);
+  const key = `${saga.definition}@${saga.definitionVersion}:${only ? [...only].sort().join(',') : 'all'}`;
+  if (!layouts.has(key)) layouts.set(key, layoutStatechart(machine, { only }));
   return layouts.get(key);
 }
 
@@ -54,16 +69,42 @@ export function statusBadge(status) {
 }
 
 export async function sagaPage(root, { id }, signal) {
-  const state = { saga: null, events: [], replay: null, selected: null, fit: true, layout: null };
+  const state = {
+    saga: null,
+    events: [],
+    replay: null,
+    selected: null,
+    view: 'path',
+    layout: null,
+    scroll: true,
+  };
   const diagram = h('div', { class: 'diagram', id: 'diagram' });
   const timeline = h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'History' });
   const header = h('div', { class: 'saga-header' });
   const travel = h('div', { class: 'travel', id: 'travel', role: 'status' });
   const pathList = h('ol', { class: 'path-list', id: 'path', 'aria-label': 'Path taken' });
   const stepsTable = h('div', { class: 'steps-table' });
+  const viewNote = h('p', { class: 'view-note muted small', id: 'view-note' });
+  const allButton = h(
+    'button',
+    {
+      type: 'button',
+      class: 'small toggle',
+      id: 'all-transitions',
+      'aria-pressed': 'false',
+      onclick: () => toggleAll().catch(() => undefined),
+    },
+    'All transitions',
+  );
   const fitButton = h(
     'button',
-    { type: 'button', class: 'small', 'aria-pressed': 'true', onclick: () => toggleFit() },
+    {
+      type: 'button',
+      class: 'small toggle',
+      id: 'fit-width',
+      'aria-pressed': 'false',
+      onclick: () => toggleFit(),
+    },
     'Fit to width',
   );
   mount(
@@ -76,9 +117,15 @@ export async function sagaPage(root, { id }, signal) {
       h(
         'section',
         { class: 'card chart-card', 'aria-labelledby': 'chart-title' },
-        h('div', { class: 'card-head' }, h('h2', { id: 'chart-title' }, 'Statechart'), fitButton),
+        h(
+          'div',
+          { class: 'card-head' },
+          h('h2', { id: 'chart-title' }, 'Statechart'),
+          h('div', { class: 'tools' }, allButton, fitButton),
+        ),
         travel,
         diagram,
+        viewNote,
         h('h3', null, 'Path taken'),
         pathList,
         legend(),
@@ -103,10 +150,23 @@ export async function sagaPage(root, { id }, signal) {
     ),
   );
 
+  /** Fit to width shrinks the whole chart into the panel; by default it keeps text readable. */
   function toggleFit() {
-    state.fit = !state.fit;
-    fitButton.setAttribute('aria-pressed', String(state.fit));
-    diagram.classList.toggle('natural', !state.fit);
+    const fit = fitButton.getAttribute('aria-pressed') !== 'true';
+    fitButton.setAttribute('aria-pressed', String(fit));
+    diagram.classList.toggle('fit', fit);
+    if (!fit) {
+      state.scroll = true;
+      renderChart();
+    }
+  }
+
+  async function toggleAll() {
+    state.view = state.view === 'all' ? 'path' : 'all';
+    allButton.setAttribute('aria-pressed', String(state.view === 'all'));
+    state.layout = await layoutFor(state.saga, state.view, state.replay?.states ?? []);
+    state.scroll = true;
+    renderChart();
   }
 
   function shownStates() {
@@ -191,6 +251,17 @@ export async function sagaPage(root, { id }, signal) {
     const states = shownStates();
     const hl = highlightOf(state.layout, states);
     mount(diagram, renderStatechart(state.layout, hl));
+    diagram.dataset.view = state.view;
+    mount(
+      viewNote,
+      state.view === 'all'
+        ? 'Every transition of the definition; those this saga took are coloured.'
+        : `This saga's path and the definition's main flow (each step's success, each undo). ${plural(state.layout.hidden, 'other transition')} hidden: see All transitions.`,
+    );
+    if (state.scroll) {
+      state.scroll = false;
+      scrollToState(diagram, state.layout, hl.current, hl.path[hl.path.length - 2]?.state);
+    }
     mount(
       pathList,
       hl.path.map((p, i) =>
@@ -378,6 +449,7 @@ export async function sagaPage(root, { id }, signal) {
   function select(seq) {
     const lastSeq = state.events[state.events.length - 1]?.seq ?? null;
     state.selected = seq === lastSeq ? null : seq;
+    state.scroll = true;
     renderChart();
     renderTimeline();
   }
@@ -389,7 +461,9 @@ export async function sagaPage(root, { id }, signal) {
     ]);
     state.saga = saga;
     state.replay = replay;
-    state.layout ??= await layoutFor(saga);
+    const layout = await layoutFor(saga, state.view, replay.states);
+    if (layout !== state.layout) state.scroll = true;
+    state.layout = layout;
     renderHeader();
     renderSteps();
     renderChart();

@@ -15,6 +15,32 @@ export function pathOf(states) {
   return path;
 }
 
+/**
+ * The ids of the definition's transitions that the saga took (all of its history, so that time
+ * travel only recolours the chart): each change of state, and retried attempts' self-loops.
+ */
+export function takenEdgeIds(machine, states) {
+  const path = pathOf(states);
+  const ids = new Set();
+  for (let i = 1; i < path.length; i++) {
+    const from = path[i - 1].state;
+    const candidates = machine.edges.filter(
+      (e) =>
+        e.target === path[i].state &&
+        e.event === path[i].eventType &&
+        (e.source === from || from.startsWith(`${e.source}.`)),
+    );
+    const exact = candidates.filter((e) => e.source === from);
+    for (const e of exact.length ? exact : candidates) ids.add(e.id);
+  }
+  for (const st of states) {
+    if (!ATTEMPT_FAILED.has(st.eventType) || st.ignored) continue;
+    for (const e of machine.edges)
+      if (e.source === st.state && e.target === st.state && e.event === st.eventType) ids.add(e.id);
+  }
+  return ids;
+}
+
 function findGroup(layout, from, to, eventType) {
   const candidates = layout.edges.filter(
     (g) =>
@@ -75,7 +101,7 @@ export function highlightOf(layout, states) {
   // Failed attempts that were retried stay in their state: their self-loop is highlighted too.
   for (const st of states) {
     if (!ATTEMPT_FAILED.has(st.eventType) || st.ignored) continue;
-    const g = layout.edges.find((x) => x.source === st.state && x.target === st.state);
+    const g = layout.edges.find((x) => x.loop && x.source === st.state);
     if (g) edges.set(g.id, 'failed');
   }
   return { nodes, edges, current, path };
@@ -92,7 +118,7 @@ export function definitionLabels(layout, definition) {
     if (box.node.kind === 'compensation' && st)
       nodes.set(id, { visits: [], status: `${st.participant}.${st.compensation}` });
     if (box.node.kind === 'awaiting')
-      nodes.set(id, { visits: [], status: 'cancel: wait for the step in flight' });
+      nodes.set(id, { visits: [], status: 'cancel: waits for the step' });
   }
   return { nodes, edges: new Map(), current: null, path: [] };
 }

@@ -1,22 +1,68 @@
-// The statechart of a definition (the API's `machine` JSON), laid out by elkjs (layered,
-// compound states with their children) and drawn as SVG. Highlighting is data passed in.
+// The statechart of a definition (the API's `machine` JSON), laid out by elkjs (layered, left to
+// right, compound states with their children) and drawn as SVG. Which transitions are laid out
+// is a choice: all of them, or a subset (a saga's own path plus the definition's main spine), so
+// that the chart a person debugs a saga with is not a tangle of edges it never took.
+// Highlighting is data passed in.
 import { s } from './dom.js';
 
-const LEAF = { width: 196, height: 56 };
-const TOP = { width: 168, height: 56 };
-const CHAR_W = 6.6;
-const LINE_H = 14;
+const LEAF = { width: 188, height: 60 };
+const TOP = { width: 156, height: 60 };
+const STATUS_CHAR_W = 6.7; // node status lines, 12.5px
+const LABEL_CHAR_W = 8; // node labels, 14px semibold
 
-/** What an edge says, short: the guard's step only when it is not the state's own step. */
-function edgeText(edge, byId) {
-  const step = /\[(.+)\]$/.exec(edge.label)?.[1];
-  if (!step) return edge.event;
-  const own = [byId.get(edge.source)?.label, byId.get(edge.target)?.label];
-  return own.includes(step) ? edge.event : edge.label;
+/** Narrows a rare over-long line to its box rather than letting it overflow. */
+function fitText(text, charW, room) {
+  return text.length * charW > room ? { textLength: room, lengthAdjust: 'spacingAndGlyphs' } : {};
+}
+const CHAR_W = 7.4; // edge labels, 13px
+const LINE_H = 16;
+
+/** What a transition's event is called on the chart: short words, not the event's name. */
+const SHORT = {
+  START: 'start',
+  STEP_SUCCEEDED: 'succeeded',
+  STEP_FAILED: 'failed',
+  STEP_ATTEMPT_FAILED: 'failed',
+  CANCEL: 'cancel',
+  DEADLINE_EXCEEDED: 'deadline',
+  COMPENSATION_SUCCEEDED: 'undone',
+  COMPENSATION_FAILED: 'undo failed',
+  COMPENSATION_ATTEMPT_FAILED: 'undo failed',
+  RETRY: 'retry',
+};
+
+/**
+ * The definition's main spine: start, each step's success to the next step (through EXECUTING)
+ * and each compensation's success to the previous one (through COMPENSATING).
+ */
+export function spineEdgeIds(machine) {
+  const kind = new Map(machine.nodes.map((n) => [n.id, n.kind]));
+  return new Set(
+    machine.edges
+      .filter(
+        (e) =>
+          e.event === 'START' ||
+          (e.event === 'STEP_SUCCEEDED' && kind.get(e.source) === 'step') ||
+          (e.event === 'COMPENSATION_SUCCEEDED' && kind.get(e.source) === 'compensation'),
+      )
+      .map((e) => e.id),
+  );
 }
 
-/** Lays out `machine` once; the result is drawn many times (time travel only recolours). */
-export async function layoutStatechart(machine) {
+/** What an edge says, short: the guard's step only when it is not one of the ends' own step. */
+function edgeText(edge, byId) {
+  const word = SHORT[edge.event] ?? edge.event.toLowerCase();
+  const step = /\[(.+)\]$/.exec(edge.label)?.[1];
+  if (!step) return word;
+  const own = [byId.get(edge.source)?.label, byId.get(edge.target)?.label];
+  return own.includes(step) ? word : `${step} ${word}`;
+}
+
+/**
+ * Lays out `machine` once per choice of transitions; the result is drawn many times (time
+ * travel only recolours). `only`: the ids of the transitions to lay out and draw (null: all).
+ */
+export async function layoutStatechart(machine, { only = null } = {}) {
   const byId = new Map(machine.nodes.map((n) => [n.id, n]));
   const children = new Map();
   for (const n of machine.nodes) {
@@ -29,61 +75,59 @@ export async function layoutStatechart(machine) {
     if (kids) {
       return {
         id: n.id,
-        layoutOptions: { 'elk.padding': '[top=40,left=16,bottom=16,right=16]' },
+        layoutOptions: { 'elk.padding': '[top=44,left=24,bottom=24,right=24]' },
         children: kids.map(elkNode),
       };
     }
     const size = n.parent ? LEAF : TOP;
-    return { id: n.id, width: size.width, height: size.height };
+    const node = { id: n.id, width: size.width, height: size.height };
+    // Where a failed compensation ends: after everything else, not beside STARTED.
+    if (n.id === 'FAILED' || n.id === 'COMPENSATED')
+      node.layoutOptions = { 'elk.layered.layering.layerConstraint': 'LAST' };
+    return node;
   };
-  // Parallel transitions (same source and target) are drawn as one arrow with every label.
+  // Parallel transitions (same source and target) are one arrow with one short label.
   const groups = new Map();
   const loops = new Map();
   for (const e of machine.edges) {
-    if (e.source === e.target) {
-      // A transition that stays put (a failed attempt that will be retried): drawn as a small
-      // loop on the state by hand, so that it does not push the layout apart.
-      const l = loops.get(e.source) ?? {
-        id: `l${loops.size}`,
-        source: e.source,
-        target: e.target,
-        edges: [],
-        lines: [],
-      };
-      l.edges.push(e);
-      if (!l.lines.includes(e.event)) l.lines.push(e.event);
-      loops.set(e.source, l);
-      continue;
-    }
-    const key = `${e.source}→${e.target}`;
-    const g = groups.get(key) ?? {
-      id: `g${groups.size}`,
+    if (only && !only.has(e.id)) continue;
+    const self = e.source === e.target;
+    const into = self ? loops : groups;
+    const key = self ? e.source : `${e.source}→${e.target}`;
+    const g = into.get(key) ?? {
+      id: `${self ? 'l' : 'g'}${into.size}`,
       source: e.source,
       target: e.target,
       edges: [],
       lines: [],
     };
     g.edges.push(e);
-    const text = edgeText(e, byId);
+    // A transition that stays put is a failed attempt that will be retried.
+    const text = self ? 'retry' : edgeText(e, byId);
     if (!g.lines.includes(text)) g.lines.push(text);
-    groups.set(key, g);
+    into.set(key, g);
   }
   const graph = {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
-      'elk.direction': 'DOWN',
+      'elk.direction': 'RIGHT',
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+      'elk.edgeRouting': 'ORTHOGONAL',
       'elk.json.edgeCoords': 'ROOT',
       'elk.json.shapeCoords': 'ROOT',
-      'elk.spacing.nodeNode': '28',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '44',
-      'elk.spacing.edgeLabel': '4',
-      'elk.layered.spacing.edgeNodeBetweenLayers': '16',
+      'elk.spacing.nodeNode': '44',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '52',
+      'elk.spacing.edgeNode': '22',
+      'elk.spacing.edgeEdge': '16',
+      'elk.layered.spacing.edgeNodeBetweenLayers': '24',
+      'elk.layered.spacing.edgeEdgeBetweenLayers': '16',
+      'elk.spacing.edgeLabel': '6',
       'elk.edgeLabels.placement': 'CENTER',
       'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
       'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
-      'elk.padding': '[top=16,left=16,bottom=16,right=16]',
+      'elk.layered.cycleBreaking.strategy': 'MODEL_ORDER',
+      'elk.padding': '[top=28,left=20,bottom=20,right=20]',
     },
     children: (children.get('') ?? []).map(elkNode),
     edges: [...groups.values()].map((g) => ({
@@ -94,7 +138,7 @@ export async function layoutStatechart(machine) {
         {
           text: g.lines.join('\n'),
           width: Math.max(...g.lines.map((l) => l.length)) * CHAR_W + 8,
-          height: g.lines.length * LINE_H + 2,
+          height: g.lines.length * LINE_H + 4,
         },
       ],
     })),
@@ -109,33 +153,43 @@ export async function layoutStatechart(machine) {
   };
   collect(laid);
   const groupById = new Map([...groups.values()].map((g) => [g.id, g]));
-  const edges = laid.edges.map((e) => {
+  const edges = (laid.edges ?? []).map((e) => {
     const g = groupById.get(e.id);
     const sec = e.sections?.[0];
     const points = sec ? [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint] : [];
     return { ...g, points, label: { ...e.labels[0], lines: g.lines } };
   });
+  // Retry loops sit on top of their state (the flow runs left to right), small, so that they
+  // do not push the layout apart.
   for (const l of loops.values()) {
     const b = boxes.get(l.source);
     if (!b) continue;
-    const x = b.x + b.width;
-    const y = b.y + b.height / 2;
+    const x = b.x + b.width * 0.55;
+    const y = b.y;
     edges.push({
       ...l,
       loop: true,
       points: [
-        { x: x - 1, y: y - 9 },
-        { x: x + 16, y: y - 9 },
-        { x: x + 16, y: y + 9 },
-        { x: x + 1, y: y + 9 },
+        { x: x - 10, y: y - 1 },
+        { x: x - 10, y: y - 16 },
+        { x: x + 10, y: y - 16 },
+        { x: x + 10, y: y + 1 },
       ],
-      label: { x: x + 18, y: y - 6, lines: ['retry'] },
+      label: { x: x + 10, y: y - 26, lines: l.lines },
     });
   }
-  return { width: laid.width + 40, height: laid.height, boxes, edges, machine };
+  return {
+    width: laid.width,
+    height: laid.height,
+    boxes,
+    edges,
+    machine,
+    all: only === null,
+    hidden: only ? machine.edges.filter((e) => !only.has(e.id)).length : 0,
+  };
 }
 
-function roundedPath(points) {
+function polyline(points) {
   return points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
 }
 
@@ -194,7 +248,7 @@ export function renderStatechart(layout, hl = null) {
           attrs,
           s('title', null, `${id}${activeParent ? ' (the saga is inside)' : ''}`),
           s('rect', { class: 'frame', width: box.width, height: box.height, rx: 14 }),
-          s('text', { class: 'compound-label', x: 16, y: 25 }, n.label),
+          s('text', { class: 'compound-label', x: 18, y: 28 }, n.label),
         ),
       );
       continue;
@@ -202,6 +256,7 @@ export function renderStatechart(layout, hl = null) {
     const statusLine =
       info?.status ?? (n.type === 'final' ? 'final state' : n.kind === 'top' ? '' : 'not reached');
     const visits = info?.visits ?? [];
+    const badgeWidth = Math.max(24, visits.join(',').length * 8 + 12);
     leaves.push(
       s(
         'g',
@@ -225,7 +280,7 @@ export function renderStatechart(layout, hl = null) {
           class: 'box',
           width: box.width,
           height: box.height,
-          rx: n.type === 'final' ? 26 : 10,
+          rx: n.type === 'final' ? 28 : 10,
         }),
         n.type === 'final'
           ? s('rect', {
@@ -234,47 +289,47 @@ export function renderStatechart(layout, hl = null) {
               y: 4,
               width: box.width - 8,
               height: box.height - 8,
-              rx: 22,
+              rx: 24,
             })
           : null,
         s(
           'text',
-          { class: 'label', x: box.width / 2, y: statusLine ? 24 : 33, 'text-anchor': 'middle' },
+          {
+            class: 'label',
+            x: box.width / 2,
+            y: statusLine ? 26 : 35,
+            'text-anchor': 'middle',
+            ...fitText(n.label, LABEL_CHAR_W, box.width - 12),
+          },
           n.label,
         ),
         statusLine
           ? s(
               'text',
-              { class: 'status', x: box.width / 2, y: 42, 'text-anchor': 'middle' },
+              {
+                class: 'status',
+                x: box.width / 2,
+                y: 45,
+                'text-anchor': 'middle',
+                ...fitText(statusLine, STATUS_CHAR_W, box.width - 12),
+              },
               statusLine,
             )
           : null,
         visits.length
           ? s(
               'g',
-              { class: 'badge', transform: 'translate(-8,-8)' },
-              s('rect', {
-                width: Math.max(22, visits.join(',').length * 7 + 10),
-                height: 20,
-                rx: 10,
-              }),
-              s(
-                'text',
-                {
-                  x: Math.max(22, visits.join(',').length * 7 + 10) / 2,
-                  y: 14,
-                  'text-anchor': 'middle',
-                },
-                visits.join(','),
-              ),
+              { class: 'badge', transform: 'translate(-10,-10)' },
+              s('rect', { width: badgeWidth, height: 22, rx: 11 }),
+              s('text', { x: badgeWidth / 2, y: 16, 'text-anchor': 'middle' }, visits.join(',')),
             )
           : null,
         current
           ? s(
               'g',
-              { class: 'now', transform: `translate(${box.width - 40},-10)` },
-              s('rect', { width: 46, height: 18, rx: 9 }),
-              s('text', { x: 23, y: 13, 'text-anchor': 'middle' }, 'NOW'),
+              { class: 'now', transform: `translate(${box.width - 44},-11)` },
+              s('rect', { width: 50, height: 20, rx: 10 }),
+              s('text', { x: 25, y: 14.5, 'text-anchor': 'middle' }, 'NOW'),
             )
           : null,
       ),
@@ -291,46 +346,73 @@ export function renderStatechart(layout, hl = null) {
         'path',
         {
           class: cls,
-          d: roundedPath(e.points),
+          d: polyline(e.points),
           'marker-end': `url(#arrow-${tone ?? 'default'})`,
           'data-edge': `${e.source}→${e.target}`,
+          'data-events': e.edges.map((x) => x.event).join(' '),
         },
         s('title', null, `${e.source} → ${e.target}: ${e.edges.map((x) => x.label).join(', ')}`),
       ),
     );
     if (e.label?.x !== undefined) {
       const lines = e.label.lines ?? e.lines;
+      const attrs = { x: e.label.x + 4, y: e.label.y + 13 };
       labelEls.push(
         s(
           'text',
           {
             class: `edge-label ${tone ? `taken tone-${tone}` : ''}`,
-            x: e.label.x + 4,
-            y: e.label.y + 11,
+            ...attrs,
+            'data-edge': `${e.source}→${e.target}`,
           },
-          lines.map((line, i) => s('tspan', { x: e.label.x + 4, dy: i ? LINE_H : 0 }, line)),
+          lines.map((line, i) => s('tspan', { x: attrs.x, dy: i ? LINE_H : 0 }, line)),
         ),
       );
     }
   }
   // Taken edges are drawn last so that they stay on top of the others.
-  edgeEls.sort(
-    (a, b) => Number(a.classList.contains('taken')) - Number(b.classList.contains('taken')),
-  );
-  return s(
+  const taken = (el) => Number(el.classList.contains('taken'));
+  edgeEls.sort((a, b) => taken(a) - taken(b));
+  labelEls.sort((a, b) => taken(a) - taken(b));
+  const w = Math.ceil(width);
+  const ht = Math.ceil(height);
+  const svg = s(
     'svg',
     {
-      class: 'statechart',
-      viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`,
-      width: Math.ceil(width),
-      height: Math.ceil(height),
+      class: `statechart ${layout.all ? 'all-edges' : 'some-edges'}`,
+      viewBox: `0 0 ${w} ${ht}`,
+      width: w,
+      height: ht,
       role: 'img',
-      'aria-label': 'Statechart of the saga definition',
+      'aria-label': layout.all
+        ? 'Statechart of the saga definition: every state and transition'
+        : 'Statechart of the saga definition: every state, the main transitions and those this saga took',
     },
     defs,
     s('g', { class: 'compounds' }, compounds),
     s('g', { class: 'edges' }, edgeEls),
-    s('g', { class: 'edge-labels' }, labelEls),
     s('g', { class: 'leaves' }, leaves),
+    s('g', { class: 'edge-labels' }, labelEls),
   );
+  // The natural width, for the stylesheet's readable minimum (CSSOM: allowed by the CSP).
+  svg.style.setProperty('--w', String(w));
+  return svg;
+}
+
+/**
+ * Scrolls an overflowing diagram box so that the state `id` is in view, with as much as fits of
+ * the state the saga came from (`from`), so that the last transition can be read.
+ */
+export function scrollToState(box, layout, id, from = null) {
+  const b = id ? layout.boxes.get(id) : null;
+  const svg = box.querySelector('svg');
+  if (!b || !svg) return;
+  const scale = svg.getBoundingClientRect().width / layout.width;
+  if (box.scrollHeight > box.clientHeight)
+    box.scrollTop = Math.max(0, (b.y + b.height / 2) * scale - box.clientHeight / 2);
+  if (box.scrollWidth <= box.clientWidth) return;
+  const right = (b.x + b.width + 24) * scale;
+  const a = from ? layout.boxes.get(from) : null;
+  const left = a ? (Math.min(a.x, b.x) - 24) * scale : right - box.clientWidth * 0.85;
+  box.scrollLeft = Math.max(0, right - left <= box.clientWidth ? left : right - box.clientWidth);
 }
