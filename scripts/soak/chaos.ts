@@ -36,7 +36,8 @@ export class Chaos {
     private readonly cluster: SoakCluster,
     private readonly opts: ChaosOptions,
   ) {
-    for (let k = 1; k <= opts.minKills; k++) this.milestones.push({ at: k / (opts.minKills + 1), action: 'kill', done: false });
+    for (let k = 1; k <= opts.minKills; k++)
+      this.milestones.push({ at: k / (opts.minKills + 1), action: 'kill', done: false });
     if (opts.restartDatabase) this.milestones.push({ at: 0.4, action: 'database', done: false });
     if (opts.restartRedis) this.milestones.push({ at: 0.6, action: 'redis', done: false });
   }
@@ -59,7 +60,8 @@ export class Chaos {
       m.done = true;
       const already =
         m.action === 'kill'
-          ? this.figures.kills >= this.milestones.filter((x) => x.action === 'kill' && x.at <= m.at).length
+          ? this.figures.kills >=
+            this.milestones.filter((x) => x.action === 'kill' && x.at <= m.at).length
           : false;
       if (!already) await this.run(m.action);
     }
@@ -100,7 +102,9 @@ export class Chaos {
   }
 
   private async restartRedis(): Promise<void> {
-    this.opts.log(`chaos: restarting redis-server (every job in it is lost) after ${this.opts.downMs} ms down`);
+    this.opts.log(
+      `chaos: restarting redis-server (every job in it is lost) after ${this.opts.downMs} ms down`,
+    );
     await this.cluster.restartRedis(this.opts.downMs);
     this.figures.redisRestarts++;
     this.opts.log('chaos: Redis is back');

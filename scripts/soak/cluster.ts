@@ -93,7 +93,14 @@ export class SoakCluster {
       persistent: true,
       createPostgresUser: true,
       // fsync stays on: the soak checks what survives a restart, as in production.
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+      postgresFlags: [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=300',
+      ],
       onLog: (m: unknown) => this.keepPgLog(String(m)),
       onError: (m: unknown) => this.keepPgLog(String(m)),
     });
@@ -101,7 +108,12 @@ export class SoakCluster {
       await this.pg.initialise();
       await this.pg.start();
     } catch (err) {
-      throw new Error(`embedded PostgreSQL failed to start: ${String(err)}\n${this.pgLog.join('')}`);
+      throw new Error(
+        `embedded PostgreSQL failed to start: ${String(err)}\n${this.pgLog.join('')}`,
+        {
+          cause: err,
+        },
+      );
     }
     this.databaseUrl = `postgres://postgres:pw@127.0.0.1:${this.pgPort}/postgres`;
   }
@@ -120,7 +132,12 @@ export class SoakCluster {
     try {
       await this.pg.start();
     } catch (err) {
-      throw new Error(`embedded PostgreSQL failed to restart: ${String(err)}\n${this.pgLog.join('')}`);
+      throw new Error(
+        `embedded PostgreSQL failed to restart: ${String(err)}\n${this.pgLog.join('')}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -168,14 +185,24 @@ export class SoakCluster {
   }
 
   /** Starts one service process and waits until it answers /health (api) or says it runs (worker). */
-  async startService(role: 'api' | 'worker', name: string, timeoutMs = 60_000): Promise<ServiceHandle> {
+  async startService(
+    role: 'api' | 'worker',
+    name: string,
+    timeoutMs = 60_000,
+  ): Promise<ServiceHandle> {
     const port = role === 'api' ? await freePort() : 0;
     const env = this.serviceEnv(role, port);
     // An empty REDIS_URL fails the service's URL validation: leave it out entirely.
     if (!env.REDIS_URL) delete env.REDIS_URL;
-    const proc = spawn(process.execPath, [this.serviceMain], { cwd: this.opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [this.serviceMain], {
+      cwd: this.opts.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.track(proc, name);
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      proc.once('exit', (code) => resolve(code)),
+    );
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();
@@ -184,14 +211,19 @@ export class SoakCluster {
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
     const baseUrl = await new Promise<string | null>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${out.slice(-4000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${out.slice(-4000)}`)),
+        timeoutMs,
+      );
       let started = false;
       const check = () => {
         if (/worker running/.test(out)) finish(null);
       };
       const poll = async () => {
         while (!started && proc.exitCode === null) {
-          const answered = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) }).then(
+          const answered = await fetch(`http://127.0.0.1:${port}/health`, {
+            signal: AbortSignal.timeout(2000),
+          }).then(
             () => true,
             () => false,
           );
@@ -248,7 +280,10 @@ export class SoakCluster {
   /** A service process that died on its own (not killed by the soak). */
   unexpectedExits(): string[] {
     return [this.api, ...this.workers]
-      .filter((h): h is ServiceHandle => h !== null && (h.proc.exitCode !== null || h.proc.signalCode !== null))
+      .filter(
+        (h): h is ServiceHandle =>
+          h !== null && (h.proc.exitCode !== null || h.proc.signalCode !== null),
+      )
       .map((h) => `${h.name} exited (${h.proc.exitCode ?? h.proc.signalCode})`);
   }
 
@@ -262,7 +297,9 @@ export class SoakCluster {
     proc.stderr?.pipe(sink, { end: false });
     proc.once('exit', (code, signal) => {
       this.children.delete(proc);
-      sink.end(`--- ${name} pid ${proc.pid} exited (${code ?? signal}) at ${new Date().toISOString()}\n`);
+      sink.end(
+        `--- ${name} pid ${proc.pid} exited (${code ?? signal}) at ${new Date().toISOString()}\n`,
+      );
     });
   }
 

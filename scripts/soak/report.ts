@@ -18,20 +18,27 @@ export function formatSummary(s: SoakSummary): string {
     ['faults / cancels', fmt(s.mix.byTag)],
     ['FAILED then retried', `${s.mix.retried} sagas (POST /retry after their faults were deleted)`],
     ['cancels accepted', String(s.mix.cancelAccepted)],
-    ['outcome as API.md says', `${s.deviations.checked - s.deviations.count}/${s.deviations.checked} sagas with no deciding fault or cancel`],
+    [
+      'outcome as API.md says',
+      `${s.deviations.checked - s.deviations.count}/${s.deviations.checked} sagas with no deciding fault or cancel`,
+    ],
     ['worker SIGKILLs', String(s.chaos.kills)],
     ['PostgreSQL restarts', String(s.chaos.databaseRestarts)],
     ['Redis restarts', String(s.chaos.redisRestarts)],
     ['duration', `${(s.durationMs / 1000).toFixed(1)} s`],
     ['throughput', `${s.throughputPerSecond} sagas/s`],
-    ['saga duration', `p50 ${s.sagaDurationMs.p50} ms, p95 ${s.sagaDurationMs.p95} ms, max ${s.sagaDurationMs.max} ms`],
+    [
+      'saga duration',
+      `p50 ${s.sagaDurationMs.p50} ms, p95 ${s.sagaDurationMs.p95} ms, max ${s.sagaDurationMs.max} ms`,
+    ],
     ['client retries (5xx / no answer)', String(s.clientRetries)],
   ];
   const w = Math.max(...rows.map(([k]) => k.length)) + 2;
   const lines = rows.map(([k, v]) => `  ${pad(k, w)}${v}`);
   lines.push('', '  invariants');
   const iw = Math.max(...s.invariants.map((i) => i.name.length)) + 2;
-  for (const i of s.invariants) lines.push(`  ${i.ok ? 'PASS' : 'FAIL'}  ${pad(i.name, iw)}${i.detail}`);
+  for (const i of s.invariants)
+    lines.push(`  ${i.ok ? 'PASS' : 'FAIL'}  ${pad(i.name, iw)}${i.detail}`);
   if (s.deviations.count) {
     lines.push('', '  outcomes that differ from the business rules (informational):');
     for (const e of s.deviations.examples) lines.push(`    ${e}`);

@@ -68,7 +68,12 @@ export interface SoakSummary {
   seed: number;
   options: Omit<SoakOptions, 'log'>;
   sagas: { planned: number; created: number; final: number; byStatus: Record<string, number> };
-  mix: { byRule: Record<string, number>; byTag: Record<string, number>; retried: number; cancelAccepted: number };
+  mix: {
+    byRule: Record<string, number>;
+    byTag: Record<string, number>;
+    retried: number;
+    cancelAccepted: number;
+  };
   deviations: { count: number; checked: number; examples: string[] };
   chaos: ChaosFigures;
   durationMs: number;
@@ -86,7 +91,8 @@ const count = <T>(items: T[], key: (t: T) => string | string[]) => {
   return out;
 };
 
-const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0);
+const quantile = (sorted: number[], q: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
 
 /** Finished: every child stopped and the temp dir removed (also on SIGINT/SIGTERM and exit). */
 export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
@@ -122,12 +128,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   process.once('SIGTERM', onSignal);
 
   try {
-    log(`soak: backend ${opts.backend}, ${opts.sagas} sagas or ${opts.seconds} s, ${opts.workers} workers, seed ${opts.seed}`);
+    log(
+      `soak: backend ${opts.backend}, ${opts.sagas} sagas or ${opts.seconds} s, ${opts.workers} workers, seed ${opts.seed}`,
+    );
     await cluster.startDatabase();
     if (opts.backend === 'redis') await cluster.startRedis();
     await cluster.startApi();
     await Promise.all(Array.from({ length: opts.workers }, (_, i) => cluster.startWorker(i)));
-    log(`soak: PostgreSQL, ${opts.backend === 'redis' ? 'Redis, ' : ''}api and ${opts.workers} workers up (logs in ${path.relative(REPO_ROOT, logDir)})`);
+    log(
+      `soak: PostgreSQL, ${opts.backend === 'redis' ? 'Redis, ' : ''}api and ${opts.workers} workers up (logs in ${path.relative(REPO_ROOT, logDir)})`,
+    );
 
     const rng = createRng(opts.seed);
     const plans: SagaPlan[] = Array.from({ length: opts.sagas }, (_, i) =>
@@ -149,7 +159,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     let next = 0;
     let finished = 0;
     const progress = setInterval(() => {
-      log(`soak: ${finished}/${next} final, ${chaos.figures.kills} kills, ${((Date.now() - began) / 1000).toFixed(0)} s`);
+      log(
+        `soak: ${finished}/${next} final, ${chaos.figures.kills} kills, ${((Date.now() - began) / 1000).toFixed(0)} s`,
+      );
     }, 10_000);
     chaos.start();
     const lane = async () => {
@@ -170,14 +182,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     const drivenMs = Date.now() - began;
     clearInterval(progress);
     await chaos.stop();
-    log(`soak: ${runs.length} sagas driven in ${(drivenMs / 1000).toFixed(1)} s; checking invariants`);
+    log(
+      `soak: ${runs.length} sagas driven in ${(drivenMs / 1000).toFixed(1)} s; checking invariants`,
+    );
 
     const unexpected = cluster.unexpectedExits();
     const invariants: InvariantResult[] = [
       {
         name: 'service processes stayed up',
         ok: unexpected.length === 0 && chaos.figures.errors.length === 0,
-        detail: [...unexpected, ...chaos.figures.errors].join('; ') || `api + ${opts.workers} workers alive (killed ones restarted)`,
+        detail:
+          [...unexpected, ...chaos.figures.errors].join('; ') ||
+          `api + ${opts.workers} workers alive (killed ones restarted)`,
       },
     ];
     let audit: AuditFigures | null = null;
@@ -190,10 +206,28 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     }
     {
       const want = [
-        ['≥ min worker kills', chaos.figures.kills >= opts.minKills, `${chaos.figures.kills} kills (min ${opts.minKills})`],
-        ...(opts.restartDatabase ? [['PostgreSQL restarted', chaos.figures.databaseRestarts >= 1, `${chaos.figures.databaseRestarts} restart(s)`]] : []),
+        [
+          '≥ min worker kills',
+          chaos.figures.kills >= opts.minKills,
+          `${chaos.figures.kills} kills (min ${opts.minKills})`,
+        ],
+        ...(opts.restartDatabase
+          ? [
+              [
+                'PostgreSQL restarted',
+                chaos.figures.databaseRestarts >= 1,
+                `${chaos.figures.databaseRestarts} restart(s)`,
+              ],
+            ]
+          : []),
         ...(opts.restartRedis && opts.backend === 'redis'
-          ? [['Redis restarted', chaos.figures.redisRestarts >= 1, `${chaos.figures.redisRestarts} restart(s)`]]
+          ? [
+              [
+                'Redis restarted',
+                chaos.figures.redisRestarts >= 1,
+                `${chaos.figures.redisRestarts} restart(s)`,
+              ],
+            ]
           : []),
       ] as [string, boolean, string][];
       for (const [name, ok, detail] of want) invariants.push({ name, ok, detail });
@@ -228,19 +262,29 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
         checked: checked.length,
         examples: deviating
           .slice(0, 10)
-          .map((r) => `#${r.plan.index} ${r.sagaId} (${r.plan.rule}${r.plan.tags.length ? `, ${r.plan.tags.join('+')}` : ''}): ${r.status} ${r.errorStep ?? ''} ${r.errorCode ?? ''}, expected ${r.plan.expected!.status} ${r.plan.expected!.code ?? ''}`),
+          .map(
+            (r) =>
+              `#${r.plan.index} ${r.sagaId} (${r.plan.rule}${r.plan.tags.length ? `, ${r.plan.tags.join('+')}` : ''}): ${r.status} ${r.errorStep ?? ''} ${r.errorCode ?? ''}, expected ${r.plan.expected!.status} ${r.plan.expected!.code ?? ''}`,
+          ),
       },
       chaos: chaos.figures,
       durationMs: drivenMs,
       throughputPerSecond: Math.round((runs.length / (drivenMs / 1000)) * 10) / 10,
-      sagaDurationMs: { p50: quantile(durations, 0.5), p95: quantile(durations, 0.95), max: durations[durations.length - 1] ?? 0 },
+      sagaDurationMs: {
+        p50: quantile(durations, 0.5),
+        p95: quantile(durations, 0.95),
+        max: durations[durations.length - 1] ?? 0,
+      },
       clientRetries: client.transientErrors,
       audit,
       invariants,
       logs: path.relative(REPO_ROOT, logDir),
     };
     fs.mkdirSync(opts.outDir, { recursive: true });
-    fs.writeFileSync(path.join(opts.outDir, `${opts.backend}-summary.json`), JSON.stringify(summary, null, 2) + '\n');
+    fs.writeFileSync(
+      path.join(opts.outDir, `${opts.backend}-summary.json`),
+      JSON.stringify(summary, null, 2) + '\n',
+    );
     return summary;
   } finally {
     await cluster.stop().catch((err: Error) => log(`cleanup: ${err.message}`));

@@ -28,7 +28,11 @@ export interface DriveOptions {
   maxRetries: number;
 }
 
-export async function driveSaga(client: ServiceClient, plan: SagaPlan, opts: DriveOptions): Promise<SagaRun> {
+export async function driveSaga(
+  client: ServiceClient,
+  plan: SagaPlan,
+  opts: DriveOptions,
+): Promise<SagaRun> {
   const began = Date.now();
   const run: SagaRun = {
     plan,
@@ -45,7 +49,11 @@ export async function driveSaga(client: ServiceClient, plan: SagaPlan, opts: Dri
     const created = await client.call(
       'POST',
       '/api/v1/sagas',
-      { definition: 'order', input: plan.input, ...(plan.faults.length ? { faults: plan.faults } : {}) },
+      {
+        definition: 'order',
+        input: plan.input,
+        ...(plan.faults.length ? { faults: plan.faults } : {}),
+      },
       { 'idempotency-key': `soak-${opts.runId}-${plan.index}` },
     );
     if (created.status !== 201 && created.status !== 200) {
@@ -68,7 +76,8 @@ export async function driveSaga(client: ServiceClient, plan: SagaPlan, opts: Dri
         await clearFaultsOf(client, id);
         const r = await client.call('POST', `/api/v1/sagas/${id}/retry`);
         if (r.status === 202) run.retries++;
-        else if (r.status !== 409) throw new Error(`retry answered ${r.status}: ${JSON.stringify(r.body)}`);
+        else if (r.status !== 409)
+          throw new Error(`retry answered ${r.status}: ${JSON.stringify(r.body)}`);
         continue;
       }
       if (FINAL.has(saga.status) && cancelAt === null) break;
@@ -87,8 +96,13 @@ export async function driveSaga(client: ServiceClient, plan: SagaPlan, opts: Dri
 
 /** Deletes what is left of a saga's own faults, so that its retry can succeed. */
 async function clearFaultsOf(client: ServiceClient, sagaId: string): Promise<void> {
-  const faults = (await client.call('GET', '/api/v1/faults')).body as { id: string; sagaId: string | null; remaining: number }[];
+  const faults = (await client.call('GET', '/api/v1/faults')).body as {
+    id: string;
+    sagaId: string | null;
+    remaining: number;
+  }[];
   for (const f of faults) {
-    if (f.sagaId === sagaId && f.remaining > 0) await client.call('DELETE', `/api/v1/faults/${f.id}`);
+    if (f.sagaId === sagaId && f.remaining > 0)
+      await client.call('DELETE', `/api/v1/faults/${f.id}`);
   }
 }

@@ -3,7 +3,8 @@
 import type { Rng } from './rng';
 
 /** A business rule of API.md's demo saga that decides how an order ends without faults. */
-export type OrderRule = 'ok' | 'flaky' | 'unknown_sku' | 'out_of_stock' | 'card_declined' | 'address';
+export type OrderRule =
+  'ok' | 'flaky' | 'unknown_sku' | 'out_of_stock' | 'card_declined' | 'address';
 
 export interface PlannedFault {
   participant: string;
@@ -35,7 +36,11 @@ export interface SagaPlan {
    * What API.md's rules say the saga ends as, for sagas whose faults are all recoverable and
    * that are not cancelled; null otherwise.
    */
-  expected: { status: 'COMPLETED' | 'COMPENSATED'; step: string | null; code: string | null } | null;
+  expected: {
+    status: 'COMPLETED' | 'COMPENSATED';
+    step: string | null;
+    code: string | null;
+  } | null;
 }
 
 export interface MixOptions {
@@ -54,11 +59,41 @@ export const CATALOG: Record<string, { priceCents: number; stock: number }> = {
 
 /** The order's steps, in order, with the participant operation of each side. */
 export const ORDER_STEPS = [
-  { step: 'validate_order', participant: 'order', action: 'validate', compensation: 'invalidate', maxAttempts: 3 },
-  { step: 'reserve_inventory', participant: 'inventory', action: 'reserve', compensation: 'release', maxAttempts: 3 },
-  { step: 'process_payment', participant: 'payment', action: 'charge', compensation: 'refund', maxAttempts: 4 },
-  { step: 'arrange_shipping', participant: 'shipping', action: 'arrange', compensation: 'cancel', maxAttempts: 3 },
-  { step: 'send_notification', participant: 'notification', action: 'send_confirmation', compensation: 'send_cancellation', maxAttempts: 3 },
+  {
+    step: 'validate_order',
+    participant: 'order',
+    action: 'validate',
+    compensation: 'invalidate',
+    maxAttempts: 3,
+  },
+  {
+    step: 'reserve_inventory',
+    participant: 'inventory',
+    action: 'reserve',
+    compensation: 'release',
+    maxAttempts: 3,
+  },
+  {
+    step: 'process_payment',
+    participant: 'payment',
+    action: 'charge',
+    compensation: 'refund',
+    maxAttempts: 4,
+  },
+  {
+    step: 'arrange_shipping',
+    participant: 'shipping',
+    action: 'arrange',
+    compensation: 'cancel',
+    maxAttempts: 3,
+  },
+  {
+    step: 'send_notification',
+    participant: 'notification',
+    action: 'send_confirmation',
+    compensation: 'send_cancellation',
+    maxAttempts: 3,
+  },
 ] as const;
 
 const RULE_WEIGHTS: Record<OrderRule, number> = {
@@ -98,8 +133,14 @@ export function planSaga(rng: Rng, index: number, runId: string, mix: MixOptions
   const tags: string[] = multi ? ['multi-item'] : [];
   const faults: PlannedFault[] = [];
   let recoverable = true;
-  const forward = (i: number) => ({ participant: ORDER_STEPS[i].participant, action: ORDER_STEPS[i].action });
-  const backward = (i: number) => ({ participant: ORDER_STEPS[i].participant, action: ORDER_STEPS[i].compensation });
+  const forward = (i: number) => ({
+    participant: ORDER_STEPS[i].participant,
+    action: ORDER_STEPS[i].action,
+  });
+  const backward = (i: number) => ({
+    participant: ORDER_STEPS[i].participant,
+    action: ORDER_STEPS[i].compensation,
+  });
 
   if (rng.chance(0.15)) {
     // Fewer failures than attempts: the step (or compensation) still succeeds.
@@ -128,7 +169,11 @@ export function planSaga(rng: Rng, index: number, runId: string, mix: MixOptions
       // A compensation that cannot complete: the saga ends FAILED and the soak retries it.
       const j = rng.int(0, k - 1);
       const transient = rng.chance(0.5);
-      faults.push({ ...backward(j), mode: transient ? 'transient' : 'fail', times: transient ? ORDER_STEPS[j].maxAttempts : 1 });
+      faults.push({
+        ...backward(j),
+        mode: transient ? 'transient' : 'fail',
+        times: transient ? ORDER_STEPS[j].maxAttempts : 1,
+      });
       tags.push('compensation-fault');
     }
   }
@@ -142,7 +187,10 @@ export function planSaga(rng: Rng, index: number, runId: string, mix: MixOptions
     input: {
       customerId: `soak-${runId}-${index}`,
       items: lines,
-      payment: { token: rule === 'card_declined' ? 'tok_declined' : rule === 'flaky' ? 'tok_flaky' : 'tok_ok' },
+      payment: {
+        token:
+          rule === 'card_declined' ? 'tok_declined' : rule === 'flaky' ? 'tok_flaky' : 'tok_ok',
+      },
       shippingAddress: {
         line1: `${index + 1} Marine Drive`,
         city: 'Mumbai',

@@ -4,6 +4,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ApiAnswer {
   status: number;
+  // The service's JSON, as the caller knows its shape.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 
@@ -21,9 +23,14 @@ export class ServiceClient {
    * One request, retried on network errors, 5xx and 429. Only for requests that are safe to
    * repeat: GETs, cancel/retry (a repeat answers 409), creates with an Idempotency-Key.
    */
-  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiAnswer> {
     const until = Date.now() + this.patienceMs;
-    let last = '';
+    let last: string;
     for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
       try {
         const res = await fetch(this.baseUrl + path, {
@@ -45,7 +52,10 @@ export class ServiceClient {
         last = String((err as Error).cause ?? err);
       }
       this.transientErrors++;
-      if (Date.now() > until) throw new Error(`${method} ${path}: no answer within ${this.patienceMs} ms (last: ${last})`);
+      if (Date.now() > until)
+        throw new Error(
+          `${method} ${path}: no answer within ${this.patienceMs} ms (last: ${last})`,
+        );
       await sleep(wait);
     }
   }

@@ -10,7 +10,10 @@ const USAGE = `usage: tsx scripts/soak/soak.ts [--sagas N] [--seconds S] [--back
   [--workers N] [--concurrency N] [--seed N] [--kill-every-ms MS] [--min-kills N]
   [--no-db-restart] [--no-redis-restart] [--timeout-rate F] [--cancel-rate F] [--out DIR] [--no-build]`;
 
-function parse(argv: string[]): { backends: SoakOptions['backend'][]; opts: Omit<SoakOptions, 'log' | 'backend'> } {
+function parse(argv: string[]): {
+  backends: SoakOptions['backend'][];
+  opts: Omit<SoakOptions, 'log' | 'backend'>;
+} {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -40,12 +43,14 @@ function parse(argv: string[]): { backends: SoakOptions['backend'][]; opts: Omit
   const num = (v: string | undefined, d: number, name: string) => {
     if (v === undefined) return d;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${v}\n${USAGE}`);
+    if (!Number.isFinite(n) || n < 0)
+      throw new Error(`--${name} must be a non-negative number, got ${v}\n${USAGE}`);
     return n;
   };
   const d = DEFAULT_SOAK_OPTIONS;
   const backend = values.backend ?? 'postgres';
-  if (!['postgres', 'redis', 'both'].includes(backend)) throw new Error(`--backend must be postgres, redis or both\n${USAGE}`);
+  if (!['postgres', 'redis', 'both'].includes(backend))
+    throw new Error(`--backend must be postgres, redis or both\n${USAGE}`);
   return {
     backends: backend === 'both' ? ['postgres', 'redis'] : [backend as SoakOptions['backend']],
     opts: {
@@ -74,7 +79,12 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   let ok = true;
   for (const backend of backends) {
-    const summary = await runSoak({ ...opts, backend, log, build: opts.build && backend === backends[0] });
+    const summary = await runSoak({
+      ...opts,
+      backend,
+      log,
+      build: opts.build && backend === backends[0],
+    });
     console.log(`\n${formatSummary(summary)}\n`);
     ok &&= summary.ok;
   }

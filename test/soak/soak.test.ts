@@ -17,13 +17,27 @@ interface Summary {
   invariants: { name: string; ok: boolean; detail: string }[];
 }
 
-function runSoak(backend: string, outDir: string): Promise<{ code: number | null; output: string }> {
+function runSoak(
+  backend: string,
+  outDir: string,
+): Promise<{ code: number | null; output: string }> {
   const seed = Math.floor(Math.random() * 2 ** 31);
   const args = [
     path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
     'scripts/soak/soak.ts',
     ...['--backend', backend, '--sagas', String(SAGAS), '--seconds', '75', '--drain-seconds', '60'],
-    ...['--workers', '2', '--concurrency', '40', '--min-kills', '2', '--kill-every-ms', '3000', '--down-ms', '1000'],
+    ...[
+      '--workers',
+      '2',
+      '--concurrency',
+      '40',
+      '--min-kills',
+      '2',
+      '--kill-every-ms',
+      '3000',
+      '--down-ms',
+      '1000',
+    ],
     ...['--seed', String(seed), '--out', outDir, '--no-build'],
   ];
   return new Promise((resolve) => {
@@ -44,9 +58,10 @@ describe.each(backends)('chaos soak, short run (BullMQ on %s)', (backend) => {
   let summary: Summary;
 
   beforeAll(async () => {
+    const file = path.join(outDir, `${backend}-summary.json`);
+    fs.rmSync(file, { force: true });
     run = await runSoak(backend, outDir);
     console.log(run.output);
-    const file = path.join(outDir, `${backend}-summary.json`);
     summary = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : ({} as Summary);
   }, 170_000);
 
@@ -54,7 +69,9 @@ describe.each(backends)('chaos soak, short run (BullMQ on %s)', (backend) => {
     expect(run.code).toBe(0);
     expect(summary.sagas.created).toBe(SAGAS);
     expect(summary.sagas.final).toBe(SAGAS);
-    expect(Object.keys(summary.sagas.byStatus).sort()).toEqual(expect.arrayContaining(['COMPENSATED', 'COMPLETED']));
+    expect(Object.keys(summary.sagas.byStatus).sort()).toEqual(
+      expect.arrayContaining(['COMPENSATED', 'COMPLETED']),
+    );
   });
 
   it('the chaos happened: at least 2 worker SIGKILLs, PostgreSQL restarted once (and Redis on the Redis leg)', () => {
