@@ -98,8 +98,11 @@ export interface WorkerSettings {
 function workerOptions(opts: WorkerSettings) {
   return {
     concurrency: opts.concurrency,
-    // A killed worker's job is picked up again after about two stall intervals.
-    lockDuration: opts.stalledIntervalMs,
+    // A killed worker's job is picked up again within about three stall intervals. The lock
+    // outlives two checks so that a busy event loop renewing it late is not taken for a
+    // dead worker (which would run the same attempt twice — harmless by idempotency key,
+    // but wasted).
+    lockDuration: opts.stalledIntervalMs * 2,
     stalledInterval: opts.stalledIntervalMs,
     // A job whose worker was killed twice mid-run is still retried, not failed.
     maxStalledCount: 10,
