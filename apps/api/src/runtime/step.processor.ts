@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { pendingCommands, sagaView, type SagaEvent } from '@app/saga-machines';
 import type { Worker } from 'bullmq';
+import { setMaxListeners } from 'node:events';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SagaException } from '../errors/saga-exception';
 import { ParticipantInvoker, toStepError } from './participant-invoker';
@@ -31,7 +32,11 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(StepQueue) private readonly queue: StepQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly observer: SagaObserver,
-  ) {}
+  ) {
+    // Every attempt in flight listens on this one signal until it ends: up to `concurrency`
+    // listeners is the normal case, not the leak Node warns about past 10.
+    setMaxListeners(Math.max(10, config.workerConcurrency), this.shutdown.signal);
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.role === 'api') return;
