@@ -94,6 +94,18 @@ const count = <T>(items: T[], key: (t: T) => string | string[]) => {
 const quantile = (sorted: number[], q: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
 
+/** `(node:123) MaxListenersExceededWarning: …` lines in the service processes' output, by kind. */
+function nodeWarnings(logDir: string): string[] {
+  const kinds: Record<string, number> = {};
+  for (const file of fs.readdirSync(logDir)) {
+    if (file === 'postgres.log') continue;
+    const text = fs.readFileSync(path.join(logDir, file), 'utf8');
+    for (const m of text.matchAll(/\(node:\d+\) (\w*Warning)/g))
+      kinds[m[1]] = (kinds[m[1]] ?? 0) + 1;
+  }
+  return Object.entries(kinds).map(([k, n]) => `${k} ×${n}`);
+}
+
 /** Finished: every child stopped and the temp dir removed (also on SIGINT/SIGTERM and exit). */
 export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const { log } = opts;
@@ -196,6 +208,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
           `api + ${opts.workers} workers alive (killed ones restarted)`,
       },
     ];
+    const warnings = nodeWarnings(logDir);
+    invariants.push({
+      name: 'no Node warnings from the service',
+      ok: warnings.length === 0,
+      detail: warnings.join('; ') || 'no (node:pid) …Warning line in any process output',
+    });
     let audit: AuditFigures | null = null;
     try {
       const a = await auditDatabase(cluster.databaseUrl, runs);

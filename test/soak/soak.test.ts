@@ -86,6 +86,7 @@ describe.each(backends)('chaos soak, short run (BullMQ on %s)', (backend) => {
     expect(names).toEqual(
       expect.arrayContaining([
         'service processes stayed up',
+        'no Node warnings from the service',
         'every saga final',
         'no participant effect applied twice',
         'participant effects = step statuses',
