@@ -1,6 +1,7 @@
 // The statechart visualizer (issue 4) in a real headless Chromium, against the real service
-// (PostgreSQL + BullMQ): sign-in, list filters, a compensated and a failed saga's path,
-// timeline and time travel, definitions, a narrow screen, and no console errors.
+// (PostgreSQL + BullMQ): sign-in, list counts, figures and alert banners, list filters, a
+// compensated and a failed saga's path, timeline and time travel, definitions, a narrow
+// screen, and no console errors.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { orderInput, startTestApp, waitForSaga, type TestApp } from '../support/test-app';
 import { launchChromium, screenshot, watchErrors } from './browser';
@@ -105,7 +106,87 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     expect(
       await page.$eval('#counts .count[data-status="COMPENSATED"] .count-n', (e) => e.textContent),
     ).toBe('1');
+  });
+
+  it('the list shows the counts of /sagas/counts, the figures of /stats and a banner per firing alert', async () => {
+    const api = (await (await t.api('/api/v1/sagas/counts')).json()) as Record<string, number>;
+    expect(api).toEqual({
+      STARTED: 0,
+      EXECUTING: 0,
+      COMPENSATING: 0,
+      COMPLETED: 0,
+      FAILED: 1,
+      COMPENSATED: 1,
+    });
+    const shown = await page.$$eval('#counts .count', (els) =>
+      Object.fromEntries(
+        els.map((e) => [
+          e.getAttribute('data-status'),
+          Number(e.querySelector('.count-n')!.textContent),
+        ]),
+      ),
+    );
+    expect(shown).toEqual(api);
+
+    const storm = '#alerts .alert-banner[data-name="SagaCompensationStorm"]';
+    await page.waitForSelector(storm);
+    const stats = (await (await t.api('/api/v1/stats?window=1h')).json()) as {
+      compensationRate: number;
+      alerts: { name: string; severity: string }[];
+    };
+    expect(stats.compensationRate).toBeGreaterThan(0.2);
+    const banners = await page.$$eval('#alerts .alert-banner', (els) =>
+      els.map((e) => ({
+        name: e.getAttribute('data-name'),
+        severity: e.getAttribute('data-severity'),
+      })),
+    );
+    expect(banners).toEqual(stats.alerts.map((a) => ({ name: a.name, severity: a.severity })));
+    const banner = await page.$eval(storm, (e) => ({
+      text: e.textContent,
+      colour: getComputedStyle(e).borderLeftColor,
+    }));
+    expect(banner.text).toContain('Warning');
+    expect(banner.text).toContain('SagaCompensationStorm');
+    expect(banner.text).toContain('50.0% vs threshold 20.0%');
+    expect(banner.text).toContain('were compensated');
+    expect(banner.colour).toBe('rgb(161, 98, 7)'); // amber for a warning
+    const critical = await page.$eval(
+      '#alerts .alert-banner[data-name="SagaHighFailureRate"]',
+      (e) => ({ text: e.textContent, colour: getComputedStyle(e).borderLeftColor }),
+    );
+    expect(critical.text).toContain('Critical');
+    expect(critical.colour).toBe('rgb(220, 38, 38)'); // red for critical
+
+    const figure = (name: string) =>
+      page.$eval(`#stats [data-stat="${name}"]`, (e) => ({
+        value: e.getAttribute('data-value'),
+        text: e.querySelector('.stat-value')!.textContent,
+        alert: e.getAttribute('data-alert'),
+      }));
+    const rate = await figure('compensationRate');
+    expect(Number(rate.value)).toBeGreaterThan(0);
+    expect(rate.text).toBe('50.0%');
+    expect(rate.alert).toBe('true');
+    expect((await figure('successRate')).text).toBe('0.0%');
+    expect((await figure('failureRate')).text).toBe('50.0%');
+    expect((await figure('active')).text).toBe('0');
+    expect((await figure('stuck')).text).toBe('0');
+    expect((await figure('p95DurationMs')).text).toMatch(/\d (ms|s)$/);
+    expect(
+      await page.$$eval('#stats [data-stat="stepFailures"] li', (els) =>
+        els.map((e) => e.getAttribute('data-step')),
+      ),
+    ).toContain('arrange_shipping');
+    expect(await page.textContent('#stats-note')).toContain('2 alerts firing');
     await screenshot(page, 'sagas-list');
+
+    await page.selectOption('#stats-window', '15m');
+    await page.waitForSelector('#stats[data-window="15m"]');
+    expect(page.url()).toContain('window=15m');
+    expect(await page.$(storm)).not.toBeNull();
+    await page.selectOption('#stats-window', '1h');
+    await page.waitForSelector('#stats[data-window="1h"]');
   });
 
   it('the list filters by status and searches by id', async () => {
@@ -280,6 +361,12 @@ describe('statechart visualizer at /ui (issue 4)', () => {
 
   it('on a 400px screen the panels stack and the diagram scrolls inside its box', async () => {
     await page.setViewportSize({ width: 400, height: 800 });
+    await page.goto(`${t.baseUrl}/ui/#/sagas`);
+    await page.waitForSelector('#app[data-ready="true"] #alerts .alert-banner');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      400,
+    );
+    await screenshot(page, 'sagas-list-narrow');
     await openSaga(failedId);
     const widths = await page.evaluate(() => {
       const d = document.getElementById('diagram')!;

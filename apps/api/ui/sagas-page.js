@@ -1,11 +1,12 @@
-// The list of sagas: filters, search by id, newest first with "load more", live counts.
+// The list of sagas: filters, search by id, newest first with "load more", live counts per
+// status (GET /sagas/counts), the figures of a window and any firing alert (GET /stats).
 import { getJson } from './api.js';
-import { ago, formatDuration, h, mount } from './dom.js';
+import { ago, formatDuration, formatTime, h, mount, plural } from './dom.js';
 import { statusBadge } from './saga-page.js';
+import { STATS_WINDOWS, renderAlerts, renderStats } from './stats-panel.js';
 import { SAGA_STATUSES, SAGA_STATUS_WORDS } from './words.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const COUNT_LIMIT = 200;
 
 /** Requests cut short by leaving the page are expected; anything else is shown. */
 function ignoreAbort(err) {
@@ -24,11 +25,45 @@ export async function sagasPage(root, params, signal) {
     status: params.status ?? '',
     definition: params.definition ?? '',
     search: params.search ?? '',
+    window: STATS_WINDOWS.some(([w]) => w === params.window) ? params.window : '1h',
   };
   let items = [];
   let nextCursor = null;
   let pages = 0;
 
+  const alerts = h('div', {
+    class: 'alerts',
+    id: 'alerts',
+    role: 'region',
+    'aria-label': 'Firing alerts',
+    'aria-live': 'polite',
+    hidden: true,
+  });
+  const windowSelect = h(
+    'select',
+    {
+      id: 'stats-window',
+      'aria-label': 'Window of the figures',
+      onchange: () => setFilter('window', windowSelect.value),
+    },
+    STATS_WINDOWS.map(([w, words]) =>
+      h('option', { value: w, selected: w === filters.window }, words),
+    ),
+  );
+  const statsGrid = h('dl', { class: 'stats-grid', id: 'stats-figures' });
+  const statsNote = h('span', { class: 'muted small', id: 'stats-note' });
+  const stats = h(
+    'section',
+    { class: 'card stats', id: 'stats', 'aria-labelledby': 'stats-title' },
+    h(
+      'div',
+      { class: 'card-head' },
+      h('h2', { id: 'stats-title' }, 'Figures'),
+      windowSelect,
+      statsNote,
+    ),
+    statsGrid,
+  );
   const counts = h('div', {
     class: 'counts',
     id: 'counts',
@@ -79,8 +114,14 @@ export async function sagasPage(root, params, signal) {
       'div',
       { class: 'title-row' },
       h('h1', null, 'Sagas'),
-      h('span', { class: 'muted small' }, 'Newest first · counts refresh every 3 s'),
+      h(
+        'span',
+        { class: 'muted small' },
+        'Newest first · counts, figures and alerts refresh every 3 s',
+      ),
     ),
+    alerts,
+    stats,
     counts,
     h(
       'form',
@@ -94,8 +135,16 @@ export async function sagasPage(root, params, signal) {
 
   function setFilter(key, value) {
     filters[key] = value;
-    const p = { status: filters.status, definition: filters.definition };
+    const p = {
+      status: filters.status,
+      definition: filters.definition,
+      window: filters.window === '1h' ? '' : filters.window,
+    };
     window.history.replaceState(null, '', `#/sagas${query(p)}`);
+    if (key === 'window') {
+      loadStats().catch(ignoreAbort);
+      return;
+    }
     load(true).catch(ignoreAbort);
     loadCounts().catch(ignoreAbort);
   }
@@ -202,20 +251,13 @@ export async function sagasPage(root, params, signal) {
   }
 
   async function loadCounts() {
-    const results = await Promise.all(
-      SAGA_STATUSES.map((st) =>
-        getJson(
-          `/sagas${query({ status: st, definition: filters.definition, limit: String(COUNT_LIMIT) })}`,
-          { signal },
-        ),
-      ),
-    );
+    const n = await getJson(`/sagas/counts${query({ definition: filters.definition })}`, {
+      signal,
+    });
     mount(
       counts,
-      SAGA_STATUSES.map((st, i) => {
-        const r = results[i];
-        const n = `${r.items.length}${r.nextCursor ? '+' : ''}`;
-        return h(
+      SAGA_STATUSES.map((st) =>
+        h(
           'button',
           {
             type: 'button',
@@ -227,11 +269,25 @@ export async function sagasPage(root, params, signal) {
               setFilter('status', statusSelect.value);
             },
           },
-          h('span', { class: 'count-n' }, n),
+          h('span', { class: 'count-n' }, String(n[st] ?? 0)),
           h('span', { class: 'count-label' }, SAGA_STATUS_WORDS[st]),
-        );
-      }),
+        ),
+      ),
     );
+  }
+
+  /** The figures are over every definition: the stats API has no definition filter. */
+  async function loadStats() {
+    const asked = filters.window;
+    const s = await getJson(`/stats${query({ window: asked })}`, { signal });
+    if (asked !== filters.window) return; // a newer window was chosen meanwhile
+    renderAlerts(alerts, s.alerts);
+    renderStats(statsGrid, s);
+    stats.dataset.window = s.window;
+    const firing = s.alerts.length;
+    statsNote.textContent = `${plural(s.started, 'saga')} started since ${formatTime(s.since)} · all definitions · ${
+      firing ? `${plural(firing, 'alert')} firing` : 'no alert firing'
+    }`;
   }
 
   const definitions = await getJson('/definitions', { signal });
@@ -240,10 +296,11 @@ export async function sagasPage(root, params, signal) {
       h('option', { value: name, selected: name === filters.definition }, name),
     );
   }
-  await Promise.all([load(true), loadCounts()]);
+  await Promise.all([load(true), loadCounts(), loadStats()]);
   root.dataset.ready = 'true';
   const timer = setInterval(() => {
     void loadCounts().catch(() => undefined);
+    void loadStats().catch(() => undefined);
     // Only the first page refreshes by itself: pages loaded with "load more" stay put.
     if (pages === 1 && !UUID.test(filters.search)) void load(true).catch(() => undefined);
   }, 3000);

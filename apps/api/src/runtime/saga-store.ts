@@ -235,6 +235,24 @@ export class SagaStore {
     };
   }
 
+  /**
+   * How many sagas are in each status (optionally of one definition), by one `GROUP BY`.
+   * Every status is present, 0 when no saga has it.
+   */
+  async countByStatus<S extends string>(
+    statuses: readonly S[],
+    definition?: string,
+  ): Promise<Record<S, number>> {
+    const rows: { status: string; n: number }[] = await this.ds.query(
+      `SELECT status, count(*)::int AS n FROM saga.saga_instance
+        WHERE ($1::text IS NULL OR definition = $1) GROUP BY status`,
+      [definition ?? null],
+    );
+    const counts = Object.fromEntries(statuses.map((st) => [st, 0])) as Record<S, number>;
+    for (const r of rows) if (r.status in counts) counts[r.status as S] = r.n;
+    return counts;
+  }
+
   /** Sagas not final and untouched since `before`: candidates for the recovery sweep. */
   async findStale(before: Date, limit: number): Promise<SagaInstanceEntity[]> {
     return this.ds

@@ -41,6 +41,11 @@ export const listSagasQuerySchema = z
   })
   .strict();
 
+/** `GET /api/v1/sagas/counts`: optionally one definition's sagas only. */
+export const sagaCountsQuerySchema = z
+  .object({ definition: z.string().min(1).max(100).optional() })
+  .strict();
+
 export const sagaIdSchema = z.string().uuid({ message: 'must be a UUID' });
 
 const cursorSchema = z

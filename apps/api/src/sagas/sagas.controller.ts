@@ -43,6 +43,12 @@ export class SagasController {
     return this.sagas.list(query);
   }
 
+  /** Declared before `:id` so that "counts" is never read as a saga id. */
+  @Get('counts')
+  counts(@Query() query: unknown) {
+    return this.sagas.counts(query);
+  }
+
   @Get(':id')
   get(@Param('id') id: string) {
     return this.sagas.get(id);

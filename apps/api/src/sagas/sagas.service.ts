@@ -14,6 +14,8 @@ import {
   decodeCursor,
   encodeCursor,
   listSagasQuerySchema,
+  SAGA_STATUSES,
+  sagaCountsQuerySchema,
   sagaIdSchema,
 } from './saga-queries';
 
@@ -107,6 +109,12 @@ export class SagasService {
       items: page.items.map((s) => toSagaResponse(s, this.runtime.definitionOf(s))),
       nextCursor: page.next ? encodeCursor(page.next) : null,
     };
+  }
+
+  /** Sagas per status (all six always present), optionally of one definition. */
+  async counts(query: unknown): Promise<Record<(typeof SAGA_STATUSES)[number], number>> {
+    const q = parseRequest(sagaCountsQuerySchema, query ?? {}, 'query', 'query');
+    return this.store.countByStatus(SAGA_STATUSES, q.definition);
   }
 
   async history(id: string, afterSeq = 0) {
