@@ -382,6 +382,41 @@ function operationRoutes(): Record<string, Record<string, JsonSchema>> {
     content: { 'text/html': { schema: { type: 'string' } } },
   });
   return {
+    '/api/v1/sagas/counts': {
+      get: api({
+        tag: 'sagas',
+        operationId: 'countSagas',
+        summary: 'How many sagas are in each status (all time)',
+        parameters: [
+          {
+            name: 'definition',
+            in: 'query',
+            required: false,
+            description: 'Only sagas of this definition.',
+            schema: { type: 'string', minLength: 1, maxLength: 100 },
+          },
+        ],
+        responses: {
+          '200': ok('The six statuses, each with its count (0 when none).', {
+            type: 'object',
+            required: [
+              'STARTED',
+              'EXECUTING',
+              'COMPENSATING',
+              'COMPLETED',
+              'FAILED',
+              'COMPENSATED',
+            ],
+            properties: Object.fromEntries(
+              ['STARTED', 'EXECUTING', 'COMPENSATING', 'COMPLETED', 'FAILED', 'COMPENSATED'].map(
+                (s) => [s, { type: 'integer', minimum: 0 }],
+              ),
+            ),
+          }),
+          '400': error('BadRequest'),
+        },
+      }),
+    },
     '/api/v1/stats': {
       get: api({
         tag: 'operations',
