@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   createDemoParticipants,
@@ -6,7 +6,6 @@ import {
   type ParticipantOperation,
 } from '@app/participants';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SagaException } from '../errors/saga-exception';
 
 /** The participant services this process can call, by name. */
@@ -14,7 +13,7 @@ import { SagaException } from '../errors/saga-exception';
 export class ParticipantRegistry {
   private readonly byName: Map<string, Participant>;
 
-  constructor(@InjectDataSource() ds: DataSource, @Inject(APP_CONFIG) _config: AppConfig) {
+  constructor(@InjectDataSource() ds: DataSource) {
     this.byName = new Map(createDemoParticipants(ds).map((p) => [p.name, p]));
   }
 

@@ -97,9 +97,15 @@ export class SagaRuntime {
    * the state is ignored; from a worker it is recorded in the history, from a client it is
    * not (a rejected cancel or retry writes nothing).
    */
-  async apply(sagaId: string, event: SagaEvent, source: EventSource): Promise<ApplyOutcome> {
+  async apply(
+    sagaId: string,
+    event: SagaEvent,
+    source: EventSource,
+    /** The row as the caller last read it: saves a read when nobody wrote since. */
+    lastRead?: SagaInstanceEntity,
+  ): Promise<ApplyOutcome> {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const saga = await this.store.load(sagaId);
+      const saga = round === 0 && lastRead ? lastRead : await this.store.load(sagaId);
       if (!saga) throw new SagaException('SAGA_NOT_FOUND', `No saga with id ${sagaId}.`);
       const definition = this.definitions.get(saga.definition, saga.definitionVersion);
       const result = applySagaEvent(definition, saga.snapshot as never, event);

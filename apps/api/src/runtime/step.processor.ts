@@ -101,19 +101,10 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     const attempt = job.attemptsMade + 1;
     const execute = command.kind === 'execute';
     const began = performance.now();
-    let durationMs = 0;
-    // The participant call's own duration, not including our write of its outcome.
-    const observe = (outcome: 'succeeded' | 'failed' | 'retrying', errorCode: string | null) =>
-      this.observer.emit('attempt', {
-        command,
-        definition: saga.definition,
-        attempt,
-        durationMs,
-        outcome,
-        errorCode,
-      });
+    let output: unknown;
+    let failure: { error: unknown } | null = null;
     try {
-      const output = await this.invoker.invoke(
+      output = await this.invoker.invoke(
         command,
         {
           sagaId: command.sagaId,
@@ -127,40 +118,54 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
         },
         this.shutdown.signal,
       );
-      durationMs = performance.now() - began;
-      const at = new Date().toISOString();
+    } catch (error) {
+      failure = { error };
+    }
+    // The participant call's own duration, not including our write of its outcome.
+    const durationMs = performance.now() - began;
+    const observe = (outcome: 'succeeded' | 'failed' | 'retrying', errorCode: string | null) =>
+      this.observer.emit('attempt', {
+        command,
+        definition: saga.definition,
+        attempt,
+        durationMs,
+        outcome,
+        errorCode,
+      });
+    const at = new Date().toISOString();
+    // Writing an outcome may itself fail (database down): that throws out of here, BullMQ
+    // runs the attempt again, and the participant answers the repeat from its idempotency key.
+    if (!failure) {
+      const result = { step: command.step, attempt, output: output ?? null, at };
       await this.runtime.apply(
         saga.id,
         execute
-          ? { type: 'STEP_SUCCEEDED', step: command.step, attempt, output: output ?? null, at }
-          : {
-              type: 'COMPENSATION_SUCCEEDED',
-              step: command.step,
-              attempt,
-              output: output ?? null,
-              at,
-            },
+          ? { type: 'STEP_SUCCEEDED', ...result }
+          : { type: 'COMPENSATION_SUCCEEDED', ...result },
         'worker',
+        saga,
       );
       observe('succeeded', null);
       return { outcome: 'succeeded' };
-    } catch (err) {
-      durationMs ||= performance.now() - began;
-      const error = toStepError(err);
-      const final = !error.retryable || attempt >= command.retry.maxAttempts;
-      const at = new Date().toISOString();
-      const type = execute
-        ? final
-          ? 'STEP_FAILED'
-          : 'STEP_ATTEMPT_FAILED'
-        : final
-          ? 'COMPENSATION_FAILED'
-          : 'COMPENSATION_ATTEMPT_FAILED';
-      await this.runtime.apply(saga.id, { type, step: command.step, attempt, error, at }, 'worker');
-      observe(final ? 'failed' : 'retrying', error.code);
-      if (final) return { outcome: 'failed' };
-      // Recorded; now let BullMQ schedule the next attempt with backoff.
-      throw err;
     }
+    const error = toStepError(failure.error);
+    const final = !error.retryable || attempt >= command.retry.maxAttempts;
+    const type = execute
+      ? final
+        ? 'STEP_FAILED'
+        : 'STEP_ATTEMPT_FAILED'
+      : final
+        ? 'COMPENSATION_FAILED'
+        : 'COMPENSATION_ATTEMPT_FAILED';
+    await this.runtime.apply(
+      saga.id,
+      { type, step: command.step, attempt, error, at },
+      'worker',
+      saga,
+    );
+    observe(final ? 'failed' : 'retrying', error.code);
+    if (final) return { outcome: 'failed' };
+    // Recorded; now let BullMQ schedule the next attempt with backoff.
+    throw failure.error;
   }
 }
