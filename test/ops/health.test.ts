@@ -44,6 +44,34 @@ describe('GET /health when the database goes away', () => {
       '/health 503',
     );
     expect(down).toMatchObject({ status: 'error', checks: { database: 'down' } });
+    // API routes that need the database answer 503 with Retry-After, never a 500.
+    for (const [method, path] of [
+      ['GET', '/api/v1/sagas/00000000-0000-4000-8000-000000000000'],
+      ['GET', '/api/v1/sagas'],
+      ['POST', '/api/v1/sagas'],
+    ] as const) {
+      const res = await t.api(path, {
+        method,
+        json:
+          method === 'POST'
+            ? {
+                definition: 'order',
+                input: {
+                  customerId: 'c',
+                  items: [{ sku: 'AIRPODS', quantity: 1 }],
+                  payment: { token: 'tok_ok' },
+                  shippingAddress: { line1: 'l', city: 'c', postalCode: '1' },
+                },
+              }
+            : undefined,
+      });
+      expect({ path, status: res.status, retryAfter: res.headers.get('retry-after') }).toEqual({
+        path,
+        status: 503,
+        retryAfter: '2',
+      });
+      expect(await res.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+    }
     // /metrics still answers: the database gauges drop out instead of failing the scrape.
     const metrics = await fetch(`${t.baseUrl}/metrics`);
     expect(metrics.status).toBe(200);

@@ -3,6 +3,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { HTTP_STATUS_BY_CODE, SagaException, type ErrorDetail } from '../errors/saga-exception';
+import { isDependencyUnavailable } from './dependency-unavailable';
 
 export const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -81,8 +82,19 @@ export function errorBody(err: unknown): ErrorBody {
       ...(statusCode === 400 ? { details: [] } : {}),
     };
   }
+  if (isDependencyUnavailable(err)) {
+    return {
+      statusCode: 503,
+      error: REASONS[503],
+      message:
+        'The database or the queue is unreachable right now. Retry shortly; send an Idempotency-Key with POST /sagas so that a retry cannot create a second saga.',
+    };
+  }
   return { statusCode: 500, error: REASONS[500], message: 'Internal server error.' };
 }
+
+/** Seconds a client should wait before retrying a 503. */
+const RETRY_AFTER_UNAVAILABLE_S = 2;
 
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -91,13 +103,18 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const body = errorBody(exception);
-    if (body.statusCode >= 500) {
+    if (body.statusCode === 503) {
+      this.log.warn(
+        `dependency unavailable: ${(exception as Error)?.message ?? String(exception)}`,
+      );
+    } else if (body.statusCode >= 500) {
       this.log.error((exception as Error)?.stack ?? String(exception));
     }
     if (res.headersSent) {
       res.end();
       return;
     }
+    if (body.statusCode === 503) res.setHeader('Retry-After', String(RETRY_AFTER_UNAVAILABLE_S));
     res.status(body.statusCode).json(body);
   }
 }
