@@ -36,10 +36,15 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     PORT: '0',
     SAGA_API_KEYS: apiKey,
     DATABASE_URL: databaseUrl,
-    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    // Suites share one Redis: each database gets its own queue keys.
+    ...(redisUrl
+      ? { REDIS_URL: redisUrl, SAGA_QUEUE_PREFIX: new URL(databaseUrl).pathname.slice(1) }
+      : {}),
     SAGA_RECOVERY_INTERVAL_MS: '1000',
     SAGA_STALLED_INTERVAL_MS: '2000',
     LOG_LEVEL: 'warn',
+    // Tests poll hard; the suites about rate limiting set their own limit.
+    SAGA_RATE_LIMIT_PER_MINUTE: '10000000',
     ...opts.env,
   });
   const app = await createApp({ config, databaseUrl, logger: ['error', 'fatal'] });

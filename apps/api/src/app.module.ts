@@ -49,7 +49,12 @@ export class AppModule {
       { provide: DATABASE_URL, useValue: databaseUrl },
       {
         provide: StepQueue,
-        useFactory: () => new ClosingStepQueue({ databaseUrl, redisUrl: config.redisUrl }),
+        useFactory: () =>
+          new ClosingStepQueue({
+            databaseUrl,
+            redisUrl: config.redisUrl,
+            redisPrefix: config.redisPrefix,
+          }),
       },
       SagaStore,
       DefinitionRegistry,

@@ -12,6 +12,8 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   /** Unset: BullMQ's PostgreSQL backend on the saga database. */
   redisUrl: string | undefined;
+  /** Prefix of every Redis key BullMQ writes, so that clusters can share one Redis. */
+  redisPrefix: string;
   dataDir: string;
   /** Unset outside production: a development key is generated under dataDir. */
   apiKeys: ApiKey[] | undefined;
@@ -48,6 +50,10 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
+  SAGA_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (1 to 64)')
+    .default('sagachart'),
   DATA_DIR: z.string().min(1).default('./.data'),
   SAGA_API_KEYS: z.string().optional(),
   SAGA_FAULTS: z.enum(['enabled', 'disabled', 'off', '']).optional(),
@@ -110,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.SAGA_QUEUE_PREFIX,
     dataDir: path.resolve(e.DATA_DIR),
     apiKeys,
     faultsEnabled: e.SAGA_FAULTS === 'enabled',

@@ -31,6 +31,8 @@ export type SagaJob = Job<StepJobData | DeadlineJobData>;
 export interface QueueConnection {
   databaseUrl: string;
   redisUrl?: string;
+  /** Redis key prefix: deployments (or test runs) sharing one Redis keep apart by it. */
+  redisPrefix?: string;
 }
 
 /** Retained so that a duplicate add of a finished job stays a no-op for a while. */
@@ -64,11 +66,12 @@ function redisConnection(url: string) {
 function backendFor(conn: QueueConnection) {
   if (conn.redisUrl) {
     const connection = redisConnection(conn.redisUrl);
+    const prefix = conn.redisPrefix ?? 'sagachart';
     return {
       backend: 'redis' as const,
-      makeQueue: () => new Queue(STEP_QUEUE_NAME, { connection }),
+      makeQueue: () => new Queue(STEP_QUEUE_NAME, { connection, prefix }),
       makeWorker: (p: Processor, opts: WorkerSettings) =>
-        new Worker(STEP_QUEUE_NAME, p, { connection, ...workerOptions(opts) }),
+        new Worker(STEP_QUEUE_NAME, p, { connection, prefix, ...workerOptions(opts) }),
     };
   }
   const pg = withBackend(createPostgresBackend);
