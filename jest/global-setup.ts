@@ -83,7 +83,9 @@ export default async function globalSetup(): Promise<void> {
     await pg.initialise();
     await pg.start();
   } catch (err) {
-    throw new Error(`embedded PostgreSQL failed to start: ${String(err)}\n${logs.join('\n')}`, { cause: err });
+    throw new Error(`embedded PostgreSQL failed to start: ${String(err)}\n${logs.join('\n')}`, {
+      cause: err,
+    });
   }
   const g = globalThis as Record<string, unknown>;
   g.__PG__ = pg;

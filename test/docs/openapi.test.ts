@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { launchChromium, watchErrors } from '../ui/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the document is JSON read in assertions
 type Json = Record<string, any>;
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
