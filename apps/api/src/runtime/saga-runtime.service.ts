@@ -1,9 +1,10 @@
 // The runtime loop of DESIGN.md: load snapshot -> pure transition -> commit (version-guarded)
 // -> dispatch what the committed state asks for. Nothing is dispatched before its commit.
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   applySagaEvent,
   startSaga,
+  type SagaCommand,
   type SagaDefinition,
   type SagaEvent,
   type SagaStepResult,
@@ -37,6 +38,8 @@ const MAX_CAS_ROUNDS = 20;
 
 @Injectable()
 export class SagaRuntime {
+  private readonly log = new Logger(SagaRuntime.name);
+
   constructor(
     private readonly store: SagaStore,
     @Inject(StepQueue) private readonly queue: StepQueue,
@@ -76,8 +79,7 @@ export class SagaRuntime {
         throw err;
       }
       // Committed: now, and only now, its effects.
-      await this.queue.scheduleDeadline(sagaId, new Date(result.view.deadlineAt));
-      await this.queue.dispatch(result.commands);
+      await this.dispatchCommitted(sagaId, result.commands, new Date(result.view.deadlineAt));
       this.observer.emit('started', { sagaId, definition: req.definition.name });
       this.observer.emit('transition', {
         sagaId,
@@ -114,7 +116,7 @@ export class SagaRuntime {
         return { applied: false, reason: result.ignored.reason, saga };
       }
       if (!(await this.store.commit(saga, result))) continue;
-      await this.queue.dispatch(result.commands);
+      await this.dispatchCommitted(sagaId, result.commands);
       this.observer.emit('transition', {
         sagaId,
         definition: saga.definition,
@@ -125,6 +127,26 @@ export class SagaRuntime {
       return { applied: true, saga, result };
     }
     throw new Error(`saga ${sagaId}: gave up after ${MAX_CAS_ROUNDS} version conflicts`);
+  }
+
+  /**
+   * Enqueues what a committed state asks for. A queue that is unreachable loses nothing: the
+   * saga row says what it waits for, and the recovery sweep enqueues it again (same job ids)
+   * once the queue is back. So the caller's answer does not depend on the queue.
+   */
+  private async dispatchCommitted(
+    sagaId: string,
+    commands: SagaCommand[],
+    deadlineAt?: Date,
+  ): Promise<void> {
+    try {
+      if (deadlineAt) await this.queue.scheduleDeadline(sagaId, deadlineAt);
+      await this.queue.dispatch(commands);
+    } catch (err) {
+      this.log.warn(
+        `saga ${sagaId}: committed, but enqueueing its next work failed (${(err as Error).message}); the recovery sweep will enqueue it`,
+      );
+    }
   }
 
   async load(sagaId: string): Promise<SagaInstanceEntity> {

@@ -69,7 +69,13 @@ function backendFor(conn: QueueConnection) {
     const prefix = conn.redisPrefix ?? 'sagachart';
     return {
       backend: 'redis' as const,
-      makeQueue: () => new Queue(STEP_QUEUE_NAME, { connection, prefix }),
+      // The producer fails fast while Redis is away (no offline queue): a request must not
+      // hang on a dispatch that the recovery sweep will redo anyway. Workers keep waiting.
+      makeQueue: () =>
+        new Queue(STEP_QUEUE_NAME, {
+          connection: { ...connection, enableOfflineQueue: false },
+          prefix,
+        }),
       makeWorker: (p: Processor, opts: WorkerSettings) =>
         new Worker(STEP_QUEUE_NAME, p, { connection, prefix, ...workerOptions(opts) }),
     };
