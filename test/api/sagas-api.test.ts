@@ -211,6 +211,31 @@ describe('sagas REST API', () => {
         [2, true],
       ]);
     });
+    it('an attempt that runs past its timeout is a retryable failed attempt (TIMEOUT), then retried', async () => {
+      const res = await t.api('/api/v1/sagas', {
+        method: 'POST',
+        json: {
+          definition: 'order',
+          input: orderInput(),
+          faults: [{ participant: 'payment', action: 'charge', mode: 'timeout', times: 1 }],
+        },
+      });
+      const { id } = await res.json();
+      const saga = await waitForSaga(t, id);
+      expect(saga.status).toBe('COMPLETED');
+      expect(saga.steps.find((s: Json) => s.name === 'process_payment').attempts).toBe(2);
+      const events: Json[] = await (await t.api(`/api/v1/sagas/${id}/events`)).json();
+      const failed = events.filter((e) => e.type === 'STEP_FAILED');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({
+        step: 'process_payment',
+        attempt: 1,
+        data: { code: 'TIMEOUT', retryable: true, final: false },
+      });
+      // One charge: the timed-out attempt never reached the participant.
+      const ledger = await (await t.api(`/api/v1/participants/payment/ledger?sagaId=${id}`)).json();
+      expect(ledger.chargedCents).toBe(7990000);
+    });
     it('SSE: streams every entry with id = seq and ends when the saga is final', async () => {
       const id = (await (await create()).json()).id;
       const res = await t.api(`/api/v1/sagas/${id}/events`, {
