@@ -6,7 +6,7 @@ import pino from 'pino';
 import { createApp } from '../../apps/api/src/app.factory';
 import { loadConfig } from '../../apps/api/src/config/app-config';
 import { createRootLogger } from '../../apps/api/src/logging/root-logger';
-import type { TestApp } from '../support/test-app';
+import { apiClient, type TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
 
 export interface Sample {
@@ -97,16 +97,7 @@ export async function startLoggedApp(
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;
-  const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-    const headers = new Headers(init.headers);
-    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${apiKey}`);
-    let body = init.body;
-    if (init.json !== undefined) {
-      headers.set('content-type', 'application/json');
-      body = JSON.stringify(init.json);
-    }
-    return fetch(baseUrl + path, { ...init, headers, body });
-  };
+  const api = apiClient(baseUrl, apiKey);
   return {
     app,
     baseUrl,

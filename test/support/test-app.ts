@@ -26,6 +26,20 @@ export interface TestAppOptions {
   databaseUrl?: string;
 }
 
+/** fetch() bound to a service: adds the API key (unless given) and encodes `json` bodies. */
+export function apiClient(baseUrl: string, apiKey: string): TestApp['api'] {
+  return (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${apiKey}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json');
+      body = JSON.stringify(init.json);
+    }
+    return fetch(baseUrl + path, { ...init, headers, body });
+  };
+}
+
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const databaseUrl = opts.databaseUrl ?? (await createTestDatabase('app'));
   const apiKey = `test-key-${randomBytes(12).toString('hex')}`;
@@ -51,16 +65,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;
-  const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-    const headers = new Headers(init.headers);
-    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${apiKey}`);
-    let body = init.body;
-    if (init.json !== undefined) {
-      headers.set('content-type', 'application/json');
-      body = JSON.stringify(init.json);
-    }
-    return fetch(baseUrl + path, { ...init, headers, body });
-  };
+  const api = apiClient(baseUrl, apiKey);
   return { app, baseUrl, apiKey, databaseUrl, config, api, close: () => app.close() };
 }
 

@@ -14,7 +14,7 @@ export type {
   StepFailedEvent,
   StepSucceededEvent,
 } from './saga-events';
-export { FINAL_STATUSES } from './saga-context';
+export { FINAL_STATUSES, SAGA_STATUSES } from './saga-context';
 export type {
   CompensationRecord,
   SagaContext,

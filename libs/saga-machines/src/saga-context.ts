@@ -1,8 +1,16 @@
 import type { StepError } from './saga-events';
 
 /** The six top-level statechart states, which are also the saga statuses of the API. */
-export type SagaStatus =
-  'STARTED' | 'EXECUTING' | 'COMPENSATING' | 'COMPLETED' | 'FAILED' | 'COMPENSATED';
+export const SAGA_STATUSES = [
+  'STARTED',
+  'EXECUTING',
+  'COMPENSATING',
+  'COMPLETED',
+  'FAILED',
+  'COMPENSATED',
+] as const;
+
+export type SagaStatus = (typeof SAGA_STATUSES)[number];
 
 export const FINAL_STATUSES: readonly SagaStatus[] = ['COMPLETED', 'FAILED', 'COMPENSATED'];
 

@@ -2,17 +2,12 @@ import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { sagaMachineGraph, type SagaDefinition } from '@app/saga-machines';
 import { z } from 'zod';
 import { ApiKeyGuard } from '../auth/api-key.guard';
-import { parseRequest } from '../http/zod-request';
+import { parseRequest, wholeNumberParam } from '../http/zod-request';
 import { DefinitionRegistry } from '../runtime/definition-registry';
 
 const versionQuerySchema = z
   .object({
-    version: z
-      .string()
-      .regex(/^\d+$/, 'must be a positive whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(1))
-      .optional(),
+    version: wholeNumberParam(1).optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 // The routes of API.md as OpenAPI path items. test/docs/openapi.test.ts checks this list
 // against the routes the Express app really serves, both ways.
 import { demoParticipantNames } from '@app/participants';
+import { SAGA_STATUSES } from '@app/saga-machines';
 import { listSagasQuerySchema } from '../sagas/saga-queries';
 import {
   compensatedSagaExample,
@@ -399,18 +400,9 @@ function operationRoutes(): Record<string, Record<string, JsonSchema>> {
         responses: {
           '200': ok('The six statuses, each with its count (0 when none).', {
             type: 'object',
-            required: [
-              'STARTED',
-              'EXECUTING',
-              'COMPENSATING',
-              'COMPLETED',
-              'FAILED',
-              'COMPENSATED',
-            ],
+            required: [...SAGA_STATUSES],
             properties: Object.fromEntries(
-              ['STARTED', 'EXECUTING', 'COMPENSATING', 'COMPLETED', 'FAILED', 'COMPENSATED'].map(
-                (s) => [s, { type: 'integer', minimum: 0 }],
-              ),
+              SAGA_STATUSES.map((s) => [s, { type: 'integer', minimum: 0 }]),
             ),
           }),
           '400': error('BadRequest'),

@@ -1,5 +1,6 @@
 // Response shapes of API.md. The services build these with plain functions (no DTO classes),
 // so they are written out here; request shapes come from zod (see openapi-document.ts).
+import { SAGA_STATUSES } from '@app/saga-machines';
 import type { JsonSchema } from './zod-json-schema';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -13,14 +14,6 @@ const object = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}):
   ...extra,
 });
 
-export const SAGA_STATUS_VALUES = [
-  'STARTED',
-  'EXECUTING',
-  'COMPENSATING',
-  'COMPLETED',
-  'FAILED',
-  'COMPENSATED',
-];
 const STEP_STATUS_VALUES = [
   'pending',
   'running',
@@ -60,7 +53,7 @@ export const responseSchemas: Record<string, JsonSchema> = {
       },
     },
   },
-  SagaStatus: { type: 'string', enum: SAGA_STATUS_VALUES },
+  SagaStatus: { type: 'string', enum: [...SAGA_STATUSES] },
   Compensation: object({
     status: { type: 'string', enum: ['pending', 'running', 'succeeded', 'failed'] },
     attempts: { type: 'integer', minimum: 0 },

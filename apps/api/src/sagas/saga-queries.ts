@@ -1,15 +1,8 @@
 // Query-string and body schemas of the saga routes.
+import { SAGA_STATUSES } from '@app/saga-machines';
 import { z } from 'zod';
 import { sagaFaultsSchema } from '../faults/fault-schema';
-
-export const SAGA_STATUSES = [
-  'STARTED',
-  'EXECUTING',
-  'COMPENSATING',
-  'COMPLETED',
-  'FAILED',
-  'COMPENSATED',
-] as const;
+import { wholeNumberParam } from '../http/zod-request';
 
 const createSagaFields = {
   definition: z.string().min(1).max(100),
@@ -31,12 +24,7 @@ export const listSagasQuerySchema = z
   .object({
     status: z.enum(SAGA_STATUSES).optional(),
     definition: z.string().min(1).max(100).optional(),
-    limit: z
-      .string()
-      .regex(/^\d+$/, 'must be a whole number from 1 to 200')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(200))
-      .optional(),
+    limit: wholeNumberParam(1, 200).optional(),
     cursor: z.string().min(1).max(200).optional(),
   })
   .strict();

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { SAGA_STATUSES, type SagaStatus } from '@app/saga-machines';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ParticipantRegistry } from '../participants/participant-registry';
 import { createHash } from 'node:crypto';
@@ -14,7 +15,6 @@ import {
   decodeCursor,
   encodeCursor,
   listSagasQuerySchema,
-  SAGA_STATUSES,
   sagaCountsQuerySchema,
   sagaIdSchema,
 } from './saga-queries';
@@ -112,7 +112,7 @@ export class SagasService {
   }
 
   /** Sagas per status (all six always present), optionally of one definition. */
-  async counts(query: unknown): Promise<Record<(typeof SAGA_STATUSES)[number], number>> {
+  async counts(query: unknown): Promise<Record<SagaStatus, number>> {
     const q = parseRequest(sagaCountsQuerySchema, query ?? {}, 'query', 'query');
     return this.store.countByStatus(SAGA_STATUSES, q.definition);
   }

@@ -3,7 +3,7 @@ import type { PersistedSagaSnapshot } from '@app/saga-machines';
 import { z } from 'zod';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { SagaException } from '../errors/saga-exception';
-import { parseRequest } from '../http/zod-request';
+import { parseRequest, wholeNumberParam } from '../http/zod-request';
 import { SagaRuntime } from '../runtime/saga-runtime.service';
 import { SagaStore } from '../runtime/saga-store';
 import { SagasService } from '../sagas/sagas.service';
@@ -11,12 +11,7 @@ import { replaySagaStates } from './replay-saga-states';
 
 const statesQuerySchema = z
   .object({
-    at: z
-      .string()
-      .regex(/^\d+$/, 'must be a positive whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(1))
-      .optional(),
+    at: wholeNumberParam(1).optional(),
   })
   .strict();
 
