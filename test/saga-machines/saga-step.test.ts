@@ -241,6 +241,37 @@ describe('cancel', () => {
   });
 });
 
+describe('STEP_STARTED and COMPENSATION_STARTED say which attempt starts', () => {
+  it('every dispatch starts attempt 1, also after retried attempts of the step before it', () => {
+    const { history } = run(
+      ok('validate_order', 1),
+      attemptFail('reserve_inventory', 2, 1),
+      attemptFail('reserve_inventory', 3, 2),
+      ok('reserve_inventory', 4, 3),
+      fail('process_payment', 5),
+      {
+        type: 'COMPENSATION_ATTEMPT_FAILED',
+        step: 'reserve_inventory',
+        attempt: 1,
+        error: flaky,
+        at: at(6),
+      },
+      undo('reserve_inventory', 7, 2),
+      undo('validate_order', 8),
+    );
+    const started = history
+      .filter((h) => h.type === 'STEP_STARTED' || h.type === 'COMPENSATION_STARTED')
+      .map((h) => [h.type, h.step, h.attempt]);
+    expect(started).toEqual([
+      ['STEP_STARTED', 'validate_order', 1],
+      ['STEP_STARTED', 'reserve_inventory', 1],
+      ['STEP_STARTED', 'process_payment', 1],
+      ['COMPENSATION_STARTED', 'reserve_inventory', 1],
+      ['COMPENSATION_STARTED', 'validate_order', 1],
+    ]);
+  });
+});
+
 describe('compensation failure and RETRY', () => {
   const failedSaga = () =>
     run(
@@ -308,6 +339,8 @@ describe('compensation failure and RETRY', () => {
       ['saga-1:process_payment:compensate', 'saga-1.process_payment.compensate.1'],
     ]);
     expect(retried.history.map((h) => h.type)).toEqual(['RETRY_REQUESTED', 'COMPENSATION_STARTED']);
+    // The fresh round starts at attempt 1, although the failed round had reached attempt 2.
+    expect(retried.history[1]).toMatchObject({ step: 'process_payment', attempt: 1 });
     let r = applySagaEvent(order, retried.snapshot, undo('process_payment', 8));
     expect(r.commands.map((c) => c.dispatchId)).toEqual(['saga-1.reserve_inventory.compensate.1']);
     r = applySagaEvent(order, r.snapshot, undo('reserve_inventory', 9));

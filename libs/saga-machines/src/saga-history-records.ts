@@ -74,12 +74,30 @@ export function ignoredRecord(event: SagaEvent, reason: string, fallbackAt: stri
   };
 }
 
-/** The derived entry for a dispatched command (STEP_STARTED or COMPENSATION_STARTED). */
-export function commandRecord(command: SagaCommand, at: string): HistoryRecord {
+/**
+ * The attempt a dispatch starts: one past the attempts already counted for the step (or its
+ * compensation) in this round. Entering the state resets that count, so this is 1 for a first
+ * dispatch and for the first attempt of the fresh round a RETRY from FAILED starts.
+ */
+function startingAttempt(command: SagaCommand, context: SagaContext): number {
+  const step = context.steps.find((s) => s.name === command.step);
+  const counted = command.kind === 'execute' ? step?.attempts : step?.compensation?.attempts;
+  return (counted ?? 0) + 1;
+}
+
+/**
+ * The derived entry for a dispatched command (STEP_STARTED or COMPENSATION_STARTED), with the
+ * attempt it starts; `context` is the saga's context after the transition that dispatched it.
+ */
+export function commandRecord(
+  command: SagaCommand,
+  at: string,
+  context: SagaContext,
+): HistoryRecord {
   return {
     type: command.kind === 'execute' ? 'STEP_STARTED' : 'COMPENSATION_STARTED',
     step: command.step,
-    attempt: null,
+    attempt: startingAttempt(command, context),
     data: {
       participant: command.participant,
       operation: command.operation,

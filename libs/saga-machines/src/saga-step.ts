@@ -67,7 +67,7 @@ function step(
   const entered = path !== prevPath;
   const commands = entered ? commandsOnEntry(definition, path, snapshot.context) : [];
   const history = [eventRecord(event, snapshot.context)];
-  history.push(...commands.map((command) => commandRecord(command, event.at)));
+  history.push(...commands.map((command) => commandRecord(command, event.at, snapshot.context)));
   const status = statusOfPath(path);
   if (entered && isFinalStatus(status)) {
     const output = status === 'COMPLETED' ? sagaOutput(snapshot.context) : null;
