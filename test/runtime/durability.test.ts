@@ -77,7 +77,9 @@ describe('durable runtime', () => {
     const id = await create(t);
     const saga = await waitForSaga(t, id);
     const queue = t.app.get(StepQueue);
-    const definition = t.app.get(SagaRuntime).definitionOf(await t.app.get(SagaRuntime).load(id));
+    const definition = await t.app
+      .get(SagaRuntime)
+      .definitionOf(await t.app.get(SagaRuntime).load(id));
     const step = definition.steps[2];
     await queue.dispatch([
       {
@@ -90,6 +92,7 @@ describe('durable runtime', () => {
         idempotencyKey: `${id}:${step.name}:execute`,
         dispatchId: `${id}.${step.name}.execute.0`,
         timeoutMs: step.timeoutMs,
+        async: false,
         retry: step.retry,
       },
     ]);

@@ -5,6 +5,11 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { DATABASE_URL } from './database/database.tokens';
+import { CallbackService } from './callbacks/callback.service';
+import { CallbackTokens } from './callbacks/callback-tokens';
+import { CallbackUrls } from './callbacks/callback-urls';
+import { CallbacksController } from './callbacks/callbacks.controller';
+import { DefinitionStore } from './definitions/definition-store';
 import { DefinitionsController } from './definitions/definitions.controller';
 import { FaultStore } from './faults/fault-store';
 import { FaultsController, FaultsEnabledGuard } from './faults/faults.controller';
@@ -57,7 +62,11 @@ export class AppModule {
           }),
       },
       SagaStore,
+      DefinitionStore,
       DefinitionRegistry,
+      CallbackTokens,
+      CallbackUrls,
+      CallbackService,
       SagaRuntime,
       SagaObserver,
       FaultStore,
@@ -79,6 +88,7 @@ export class AppModule {
           SagasController,
           SagaStatesController,
           DefinitionsController,
+          CallbacksController,
           ParticipantsController,
           FaultsController,
           HealthController,

@@ -1,5 +1,10 @@
 // The public surface of the pure saga engine: definitions -> XState machines -> pure steps.
-export type { RetryPolicy, SagaDefinition, SagaStepDefinition } from './saga-definition';
+export type {
+  HttpParticipantDefinition,
+  RetryPolicy,
+  SagaDefinition,
+  SagaStepDefinition,
+} from './saga-definition';
 export type {
   CancelEvent,
   CompensationAttemptFailedEvent,
@@ -28,6 +33,9 @@ export type { SagaCommand } from './saga-command';
 export type { HistoryRecord, HistoryType } from './saga-history';
 
 export {
+  DEFINITION_NAME_PATTERN,
+  PARTICIPANT_NAME_PATTERN,
+  httpParticipantSchema,
   MAX_DURATION_MS,
   MAX_STEPS,
   RESERVED_STEP_NAMES,

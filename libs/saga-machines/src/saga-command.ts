@@ -16,5 +16,7 @@ export interface SagaCommand {
   /** Deterministic and unique per dispatch (a RETRY from FAILED makes a new one); no `:` (BullMQ). */
   dispatchId: string;
   timeoutMs: number;
+  /** The participant answers "accepted" and reports the outcome later through a callback. */
+  async: boolean;
   retry: { maxAttempts: number; backoffMs: number; maxBackoffMs: number };
 }

@@ -29,6 +29,7 @@ export function sagaCommand(
     idempotencyKey: `${context.sagaId}:${step}:${kind}`,
     dispatchId: `${context.sagaId}.${step}.${kind}.${context.retryRound}`,
     timeoutMs: spec.timeoutMs,
+    async: (kind === 'execute' ? spec.async : spec.compensationAsync) === true,
     retry: { ...(kind === 'execute' ? spec.retry : (spec.compensationRetry ?? spec.retry)) },
   };
 }

@@ -8,6 +8,8 @@ export const MAX_STEPS = 50;
 export const RESERVED_STEP_NAMES: readonly string[] = ['awaiting_in_flight_step'];
 /** Step names become statechart state names, history entries and job ids: keep them plain. */
 export const STEP_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+/** Definition names appear in URLs, job data and the visualizer. */
+export const DEFINITION_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 
 // zod's own "expected string, received undefined" does not tell a definition author that the
 // field is simply missing, so every field says "Required" in that case.
@@ -70,6 +72,37 @@ export const sagaStepDefinitionSchema = z
     timeoutMs: durationMs('timeout per attempt'),
     retry: retryPolicySchema,
     compensationRetry: retryPolicySchema.optional(),
+    async: z.boolean({ error: 'Must be true or false.' }).optional(),
+    compensationAsync: z.boolean({ error: 'Must be true or false.' }).optional(),
+  })
+  .strict();
+
+/** Names of participants and operations: they become URL path segments and job data. */
+export const PARTICIPANT_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/** Schema of an HTTP participant: an absolute http(s) URL without query, fragment or credentials. */
+export const httpParticipantSchema = z
+  .object({
+    url: z
+      .string({ error: (i) => (i.input === undefined ? 'Required.' : 'Must be a string (a URL).') })
+      .max(2000, { error: 'Must be at most 2000 characters.' })
+      .refine(
+        (url) => {
+          if (!URL.canParse(url)) return false;
+          const u = new URL(url);
+          return (
+            (u.protocol === 'http:' || u.protocol === 'https:') &&
+            !u.username &&
+            !u.password &&
+            !u.search &&
+            !u.hash
+          );
+        },
+        {
+          error:
+            'Must be an absolute http:// or https:// URL without credentials, query or fragment.',
+        },
+      ),
   })
   .strict();
 
@@ -79,7 +112,10 @@ export const sagaStepDefinitionSchema = z
  */
 export const sagaDefinitionSchema = z
   .object({
-    name: requiredString('the definition name'),
+    name: requiredString('the definition name').regex(DEFINITION_NAME_PATTERN, {
+      error:
+        'Must match ^[a-z][a-z0-9_-]{0,62}$: a lowercase letter, then lowercase letters, digits, _ or -.',
+    }),
     version: z
       .number({ error: (i) => (i.input === undefined ? 'Required.' : 'Must be a number.') })
       .int({ error: 'Must be a whole number.' })
@@ -112,5 +148,18 @@ export const sagaDefinitionSchema = z
           }
         });
       }),
+    participants: z
+      .record(
+        z.string().regex(PARTICIPANT_NAME_PATTERN, {
+          error:
+            'Participant names must be lowercase letters, digits, _ or -, starting with a letter.',
+        }),
+        httpParticipantSchema,
+        { error: 'Must be an object of participants by name: { "flight": { "url": "…" } }.' },
+      )
+      .optional(),
+    inputSchema: z
+      .record(z.string(), z.unknown(), { error: 'Must be a JSON Schema object.' })
+      .optional(),
   })
   .strict();

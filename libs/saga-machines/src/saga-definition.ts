@@ -23,6 +23,19 @@ export interface SagaStepDefinition {
   retry: RetryPolicy;
   /** Retry policy of the compensation. @default the step's `retry` */
   compensationRetry?: RetryPolicy;
+  /**
+   * The action succeeds or fails only when its participant calls back (its 2xx answer only
+   * says the work was accepted); `timeoutMs` bounds the wait. @default false
+   */
+  async?: boolean;
+  /** Likewise for the compensation. @default false */
+  compensationAsync?: boolean;
+}
+
+/** A participant reached over HTTP: each attempt is `POST <url>/<operation>`. */
+export interface HttpParticipantDefinition {
+  /** Base URL (http or https), e.g. `http://127.0.0.1:4001`. */
+  url: string;
 }
 
 /** A saga definition: a named, versioned list of steps run in order, compensated in reverse. */
@@ -33,4 +46,8 @@ export interface SagaDefinition {
   /** Whole-saga deadline: a saga not final after this long is cancelled and compensates. */
   deadlineMs: number;
   steps: SagaStepDefinition[];
+  /** HTTP participants by name; a step's `participant` not listed here is a built-in one. */
+  participants?: Record<string, HttpParticipantDefinition>;
+  /** JSON Schema (draft 2020-12) that a saga's input must satisfy. The engine does not read it. */
+  inputSchema?: Record<string, unknown>;
 }

@@ -15,7 +15,10 @@ export type HistoryType =
   | 'SAGA_COMPLETED'
   | 'SAGA_COMPENSATED'
   | 'SAGA_FAILED'
-  | 'EVENT_IGNORED';
+  | 'EVENT_IGNORED'
+  /** An async participant accepted the attempt; its outcome arrives by callback. */
+  | 'STEP_ACCEPTED'
+  | 'COMPENSATION_ACCEPTED';
 
 /**
  * One history entry, as the runtime appends it in the same transaction as the snapshot.

@@ -18,6 +18,12 @@ const HINTS: Record<string, string> = {
   version: 'Versions are positive whole numbers (1, 2, …).',
   deadlineMs: 'Give the whole saga a deadline in positive whole milliseconds.',
   description: 'Say in a sentence what the saga does.',
+  participants:
+    'List the HTTP participants by name: { "flight": { "url": "http://127.0.0.1:4001" } }.',
+  url: 'Give the base URL of the participant service; each call is POST <url>/<operation>.',
+  inputSchema: 'Give a JSON Schema (draft 2020-12) object for the saga input.',
+  async: 'Use true when the participant answers 2xx at once and calls back with the outcome.',
+  compensationAsync: 'Use true when the compensation answers 2xx at once and calls back.',
 };
 
 function hintFor(path: PropertyKey[], code: string): string {

@@ -2,6 +2,10 @@
 // message that says which variable is wrong (STYLE.md #8).
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  parseParticipantHosts,
+  type ParticipantHostPolicy,
+} from '../participants/participant-hosts';
 
 export type SagaRole = 'all' | 'api' | 'worker';
 
@@ -31,9 +35,15 @@ export interface AppConfig {
   logLevel: string;
   /** Comma-separated CORS origins; unset: CORS off. */
   corsOrigins: string[];
-  /** Requests per minute per API key before 429. */
-  rateLimitPerMinute: number;
+  /** Requests per minute per API key before 429; unset (the default): no limit. */
+  rateLimitPerMinute: number | undefined;
   shutdownGraceMs: number;
+  /** Where HTTP participants may be (SAGA_PARTICIPANT_HOSTS); unset: loopback only. */
+  participantHosts: ParticipantHostPolicy;
+  /** Signs every participant request (X-Saga-Signature) when set. */
+  signingSecret: string | undefined;
+  /** Base of callback URLs (SAGA_PUBLIC_URL); unset: http://HOST:PORT as listened on. */
+  publicUrl: string | undefined;
   stats: { failureRateThreshold: number; compensationRateThreshold: number; stuckAfterMs: number };
 }
 
@@ -65,8 +75,15 @@ const envSchema = z.object({
   SAGA_STALLED_INTERVAL_MS: intFrom(500, 600_000).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SAGA_CORS_ORIGINS: z.string().optional(),
-  SAGA_RATE_LIMIT_PER_MINUTE: intFrom(1, 10_000_000).default(6000),
+  SAGA_RATE_LIMIT_PER_MINUTE: intFrom(1, 10_000_000).optional(),
   SAGA_SHUTDOWN_GRACE_MS: intFrom(0, 600_000).default(10_000),
+  SAGA_PARTICIPANT_HOSTS: z.string().optional(),
+  SAGA_SIGNING_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  SAGA_PUBLIC_URL: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), 'an http:// or https:// URL')
+    .optional(),
   SAGA_ALERT_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   SAGA_ALERT_COMPENSATION_RATE: z.coerce.number().min(0).max(1).default(0.2),
   SAGA_ALERT_STUCK_AFTER_MS: intFrom(1000, 86_400_000).default(300_000),
@@ -105,6 +122,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  let participantHosts: ParticipantHostPolicy;
+  try {
+    participantHosts = parseParticipantHosts(e.SAGA_PARTICIPANT_HOSTS);
+  } catch (err) {
+    throw new InvalidEnvironmentError(
+      `Invalid environment variables: SAGA_PARTICIPANT_HOSTS: ${(err as Error).message} (comma-separated host, host:port or *.domain).`,
+    );
+  }
   const apiKeys = parseApiKeys(e.SAGA_API_KEYS);
   if (production && !apiKeys) {
     throw new InvalidEnvironmentError(
@@ -133,6 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .filter(Boolean),
     rateLimitPerMinute: e.SAGA_RATE_LIMIT_PER_MINUTE,
     shutdownGraceMs: e.SAGA_SHUTDOWN_GRACE_MS,
+    participantHosts,
+    signingSecret: e.SAGA_SIGNING_SECRET,
+    publicUrl: e.SAGA_PUBLIC_URL?.replace(/\/+$/, ''),
     stats: {
       failureRateThreshold: e.SAGA_ALERT_FAILURE_RATE,
       compensationRateThreshold: e.SAGA_ALERT_COMPENSATION_RATE,

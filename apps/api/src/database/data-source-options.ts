@@ -3,6 +3,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { CreateRequestEntity } from './create-request.entity';
 import { FaultEntity } from './fault.entity';
 import { SagaTables1764000000000 } from './migrations/1764000000000-saga-tables';
+import { RegisteredDefinitions1765000000000 } from './migrations/1765000000000-registered-definitions';
 import { SagaEventEntity } from './saga-event.entity';
 import { SagaInstanceEntity } from './saga-instance.entity';
 
@@ -14,7 +15,11 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
     type: 'postgres',
     url,
     entities: [...sagaEntities, ...participantEntities],
-    migrations: [SagaTables1764000000000, ...participantMigrations],
+    migrations: [
+      SagaTables1764000000000,
+      ...participantMigrations,
+      RegisteredDefinitions1765000000000,
+    ],
     migrationsTransactionMode: 'all',
     synchronize: false,
     extra: { max: poolSize },

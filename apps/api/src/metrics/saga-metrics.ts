@@ -152,9 +152,10 @@ export class SagaMetrics implements OnModuleInit {
         SCRAPE_QUERY_TIMEOUT_MS,
         'active sagas query',
       ).then(
-        (rows) => {
+        async (rows) => {
           const byDefinition = new Map<string, { n: number; age: number }>();
-          for (const d of this.definitions.list()) byDefinition.set(d.name, { n: 0, age: 0 });
+          const known = await this.definitions.list().catch(() => []);
+          for (const d of known) byDefinition.set(d.definition.name, { n: 0, age: 0 });
           for (const r of rows)
             byDefinition.set(r.definition, { n: r.n, age: Math.max(0, Number(r.age)) });
           return byDefinition;

@@ -27,6 +27,11 @@ export class ParticipantRegistry {
     return [...this.byName.keys()];
   }
 
+  /** Every built-in participant with its operations. */
+  catalogue(): ReadonlyMap<string, readonly string[]> {
+    return new Map([...this.byName].map(([name, p]) => [name, Object.keys(p.operations)]));
+  }
+
   operations(participant: string): string[] {
     return Object.keys(this.byName.get(participant)?.operations ?? {});
   }

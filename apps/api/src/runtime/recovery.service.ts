@@ -57,7 +57,7 @@ export class RecoveryService implements OnApplicationBootstrap, BeforeApplicatio
     const stale = await this.store.findStale(new Date(Date.now() - graceMs), 500);
     for (const saga of stale) {
       report.examined++;
-      const definition = this.runtime.definitionOf(saga);
+      const definition = await this.runtime.definitionOf(saga);
       for (const command of pendingCommands(definition, saga.snapshot as never)) {
         const r = await this.queue.ensure(command);
         if (r === 'added') report.added++;

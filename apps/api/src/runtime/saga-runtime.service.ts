@@ -6,6 +6,7 @@ import {
   startSaga,
   type SagaCommand,
   type SagaDefinition,
+  type HistoryRecord,
   type SagaEvent,
   type SagaStepResult,
 } from '@app/saga-machines';
@@ -14,7 +15,14 @@ import type { SagaInstanceEntity } from '../database/saga-instance.entity';
 import { SagaException } from '../errors/saga-exception';
 import { DefinitionRegistry } from './definition-registry';
 import { SagaObserver } from './saga-observer';
-import { CreateRequestRaceError, SagaStore, type NewSagaFault } from './saga-store';
+import type { EntityManager } from 'typeorm';
+import {
+  CommitVetoedError,
+  CreateRequestRaceError,
+  DefinitionRetiredError,
+  SagaStore,
+  type NewSagaFault,
+} from './saga-store';
 import { StepQueue } from './step-queue';
 
 /** Who sent an event: a client's request, a step worker, or the system (deadline). */
@@ -30,6 +38,18 @@ export interface StartRequest {
   idempotency?: { key: string; bodyHash: string };
   /** Faults for this saga, written with it (fault injection). */
   faults?: NewSagaFault[];
+  /** A registered (not built-in) definition: checked to be still active at commit. */
+  registered?: boolean;
+}
+
+export interface ApplyOptions {
+  /** The row as the caller last read it: saves a read when nobody wrote since. */
+  lastRead?: SagaInstanceEntity;
+  /**
+   * Runs inside the transaction that commits the event; false rolls everything back and
+   * apply answers `{ applied: false, reason: 'vetoed' }` (e.g. a callback already received).
+   */
+  inTransaction?: (m: EntityManager) => Promise<boolean>;
 }
 
 export type StartOutcome = { created: true; sagaId: string } | { created: false; sagaId: string };
@@ -64,6 +84,7 @@ export class SagaRuntime {
           result,
           createRequest: req.idempotency,
           faults: req.faults,
+          registered: req.registered,
         });
         if (!outcome.created) {
           if (outcome.bodyHash !== req.idempotency?.bodyHash) {
@@ -76,6 +97,12 @@ export class SagaRuntime {
         }
       } catch (err) {
         if (err instanceof CreateRequestRaceError) continue;
+        if (err instanceof DefinitionRetiredError) {
+          throw new SagaException(
+            'STATE_CONFLICT',
+            `Version ${req.definition.version} of '${req.definition.name}' was retired: start the saga on a current version.`,
+          );
+        }
         throw err;
       }
       // Committed: now, and only now, its effects.
@@ -103,19 +130,23 @@ export class SagaRuntime {
     sagaId: string,
     event: SagaEvent,
     source: EventSource,
-    /** The row as the caller last read it: saves a read when nobody wrote since. */
-    lastRead?: SagaInstanceEntity,
+    { lastRead, inTransaction }: ApplyOptions = {},
   ): Promise<ApplyOutcome> {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const saga = round === 0 && lastRead ? lastRead : await this.store.load(sagaId);
       if (!saga) throw new SagaException('SAGA_NOT_FOUND', `No saga with id ${sagaId}.`);
-      const definition = this.definitions.get(saga.definition, saga.definitionVersion);
+      const definition = await this.definitionOf(saga);
       const result = applySagaEvent(definition, saga.snapshot as never, event);
       if (result.ignored) {
         if (source === 'worker' && !(await this.store.appendOnly(saga, result.history))) continue;
         return { applied: false, reason: result.ignored.reason, saga };
       }
-      if (!(await this.store.commit(saga, result))) continue;
+      try {
+        if (!(await this.store.commit(saga, result, inTransaction))) continue;
+      } catch (err) {
+        if (err instanceof CommitVetoedError) return { applied: false, reason: 'vetoed', saga };
+        throw err;
+      }
       await this.dispatchCommitted(sagaId, result.commands);
       this.observer.emit('transition', {
         sagaId,
@@ -149,13 +180,28 @@ export class SagaRuntime {
     }
   }
 
+  /**
+   * Appends a derived history entry (no machine event, the snapshot stays) under the version
+   * guard. Best effort against a saga that moves meanwhile: retried from a fresh read.
+   */
+  async note(sagaId: string, record: HistoryRecord): Promise<void> {
+    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+      const saga = await this.store.load(sagaId);
+      if (!saga) return;
+      if (await this.store.appendOnly(saga, [record])) return;
+    }
+  }
+
   async load(sagaId: string): Promise<SagaInstanceEntity> {
     const saga = await this.store.load(sagaId);
     if (!saga) throw new SagaException('SAGA_NOT_FOUND', `No saga with id ${sagaId}.`);
     return saga;
   }
 
-  definitionOf(saga: SagaInstanceEntity): SagaDefinition {
-    return this.definitions.get(saga.definition, saga.definitionVersion);
+  /** The definition (and version) the saga runs on, whichever process registered it. */
+  definitionOf(
+    saga: Pick<SagaInstanceEntity, 'definition' | 'definitionVersion'>,
+  ): Promise<SagaDefinition> {
+    return this.definitions.forSaga(saga.definition, saga.definitionVersion);
   }
 }

@@ -20,6 +20,8 @@ export interface NewSaga {
   result: SagaStepResult;
   createRequest?: { key: string; bodyHash: string };
   faults?: NewSagaFault[];
+  /** A registered definition: its version must still be active (not retired) at commit. */
+  registered?: boolean;
 }
 
 export interface NewSagaFault {
@@ -71,6 +73,15 @@ export class SagaStore {
           return { created: false, existingSagaId: existing.sagaId, bodyHash: existing.bodyHash };
         }
       }
+      if (saga.registered) {
+        // FOR SHARE: a concurrent DELETE (retire) of this version waits for this saga, then
+        // sees it; a retire that committed first makes this create fail.
+        const rows: { retired_at: Date | null }[] = await m.query(
+          `SELECT retired_at FROM saga.saga_definition WHERE name = $1 AND version = $2 FOR SHARE`,
+          [saga.definition, saga.definitionVersion],
+        );
+        if (!rows[0] || rows[0].retired_at) throw new DefinitionRetiredError();
+      }
       const v = saga.result.view;
       await m.insert(SagaInstanceEntity, {
         id: saga.id,
@@ -117,6 +128,28 @@ export class SagaStore {
     });
   }
 
+  async hasCallbackReceipt(receiptKey: string): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query(
+      `SELECT 1 FROM saga.callback_receipt WHERE receipt_key = $1`,
+      [receiptKey],
+    );
+    return rows.length > 0;
+  }
+
+  /** Inside a commit: records a callback as received; false when it was received before. */
+  async insertCallbackReceipt(
+    m: EntityManager,
+    receiptKey: string,
+    b: { sagaId: string; step: string; kind: string },
+  ): Promise<boolean> {
+    const rows: unknown[] = await m.query(
+      `INSERT INTO saga.callback_receipt (receipt_key, saga_id, step, kind, received_at)
+       VALUES ($1, $2, $3, $4, now()) ON CONFLICT (receipt_key) DO NOTHING RETURNING 1`,
+      [receiptKey, b.sagaId, b.step, b.kind],
+    );
+    return rows.length === 1;
+  }
+
   async findCreateRequest(key: string): Promise<CreateRequestEntity | null> {
     return this.ds.getRepository(CreateRequestEntity).findOne({ where: { idempotencyKey: key } });
   }
@@ -129,7 +162,12 @@ export class SagaStore {
    * Writes the result of applying one event to the saga read at `saga.version`.
    * Returns false, writing nothing, when another writer got there first.
    */
-  async commit(saga: SagaInstanceEntity, result: SagaStepResult): Promise<boolean> {
+  async commit(
+    saga: SagaInstanceEntity,
+    result: SagaStepResult,
+    /** More work of the same transaction; returning false rolls it all back (CommitVetoedError). */
+    also?: (m: EntityManager) => Promise<boolean>,
+  ): Promise<boolean> {
     return this.ds.transaction(async (m) => {
       const f = rowFields(result);
       const [, affected] = (await m.query(
@@ -153,6 +191,7 @@ export class SagaStore {
         ],
       )) as [unknown, number];
       if (affected !== 1) return false;
+      if (also && !(await also(m))) throw new CommitVetoedError();
       await this.appendHistory(m, saga.id, saga.lastSeq, result.history);
       await m.query('SELECT pg_notify($1, $2)', [SAGA_EVENTS_CHANNEL, saga.id]);
       return true;
@@ -263,6 +302,22 @@ export class SagaStore {
       .orderBy('s.updatedAt', 'ASC')
       .limit(limit)
       .getMany();
+  }
+}
+
+/** The registered definition version was retired while the saga was being created. */
+export class DefinitionRetiredError extends Error {
+  override readonly name = 'DefinitionRetiredError';
+  constructor() {
+    super('the definition version was retired while the saga was being created');
+  }
+}
+
+/** The `also` step of a commit said no: nothing was written. */
+export class CommitVetoedError extends Error {
+  override readonly name = 'CommitVetoedError';
+  constructor() {
+    super('the commit was vetoed by its own transaction step');
   }
 }
 

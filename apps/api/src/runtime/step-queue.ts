@@ -20,6 +20,8 @@ export interface StepJobData {
   step: string;
   kind: 'execute' | 'compensate';
   maxBackoffMs: number;
+  /** Async steps: the attempt whose callback the (delayed) job waits for, and until when. */
+  awaiting?: { attempt: number; until: number };
 }
 
 export interface DeadlineJobData {
@@ -120,12 +122,15 @@ function workerOptions(opts: WorkerSettings) {
       backoffStrategy: (
         attemptsMade: number,
         _type?: string,
-        _err?: Error,
+        err?: Error,
         job?: { data?: unknown; opts?: JobsOptions },
       ) => {
         const data = job?.data as Partial<StepJobData> | undefined;
         const base = typeof job?.opts?.backoff === 'object' ? (job.opts.backoff.delay ?? 100) : 100;
-        return sagaBackoff(attemptsMade, base, data?.maxBackoffMs ?? 30_000);
+        const backoff = sagaBackoff(attemptsMade, base, data?.maxBackoffMs ?? 30_000);
+        // A participant that answered Retry-After gets no attempt sooner than it asked.
+        const retryAfter = (err as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+        return typeof retryAfter === 'number' ? Math.max(backoff, retryAfter) : backoff;
       },
     },
   };
@@ -171,6 +176,12 @@ export class StepQueue {
     }
     await this.dispatch([command]);
     return 'added';
+  }
+
+  /** Moves a delayed job's wake-up to `delayMs` from now (nothing when it is not delayed). */
+  async wakeAfter(jobId: string, delayMs: number): Promise<void> {
+    const job = await this.queue.getJob(jobId);
+    if (job && (await job.getState()) === 'delayed') await job.changeDelay(delayMs);
   }
 
   /** Schedules the saga's deadline: a delayed job that sends CANCEL{reason: deadline}. */

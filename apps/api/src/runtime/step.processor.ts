@@ -7,18 +7,45 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { pendingCommands, sagaView, type SagaEvent } from '@app/saga-machines';
-import type { Worker } from 'bullmq';
+import {
+  pendingCommands,
+  sagaView,
+  type SagaCommand,
+  type SagaEvent,
+  type StepError,
+} from '@app/saga-machines';
+import { DelayedError, type Worker } from 'bullmq';
+import { CallbackTokens } from '../callbacks/callback-tokens';
+import { CallbackUrls } from '../callbacks/callback-urls';
+import type { SagaInstanceEntity } from '../database/saga-instance.entity';
 import { setMaxListeners } from 'node:events';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SagaException } from '../errors/saga-exception';
 import { ParticipantInvoker, toStepError } from './participant-invoker';
 import { SagaObserver } from './saga-observer';
 import { SagaRuntime } from './saga-runtime.service';
-import { StepQueue, type DeadlineJobData, type SagaJob, type StepJobData } from './step-queue';
+import {
+  sagaBackoff,
+  StepQueue,
+  type DeadlineJobData,
+  type SagaJob,
+  type StepJobData,
+} from './step-queue';
 
 export type StepJobResult =
-  { outcome: 'succeeded' | 'failed' | 'deadline' } | { outcome: 'skipped'; reason: string };
+  | { outcome: 'succeeded' | 'failed' | 'deadline' | 'accepted' }
+  | { outcome: 'skipped'; reason: string };
+
+/** The attempts a step (or its compensation) has counted so far in this round. */
+export function countedAttempts(
+  saga: Pick<SagaInstanceEntity, 'snapshot'>,
+  command: Pick<SagaCommand, 'step' | 'kind'>,
+): number {
+  const steps = (saga.snapshot as { context?: { steps?: StepLike[] } }).context?.steps ?? [];
+  const step = steps.find((s) => s.name === command.step);
+  return (command.kind === 'execute' ? step?.attempts : step?.compensation?.attempts) ?? 0;
+}
+type StepLike = { name: string; attempts: number; compensation: { attempts: number } | null };
 
 @Injectable()
 export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -32,6 +59,8 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(StepQueue) private readonly queue: StepQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly observer: SagaObserver,
+    private readonly tokens?: CallbackTokens,
+    private readonly callbackUrls?: CallbackUrls,
   ) {
     // Every attempt in flight listens on this one signal until it ends: up to `concurrency`
     // listeners is the normal case, not the leak Node warns about past 10.
@@ -40,7 +69,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
 
   onApplicationBootstrap(): void {
     if (this.config.role === 'api') return;
-    this.worker = this.queue.createWorker((job) => this.process(job as SagaJob), {
+    this.worker = this.queue.createWorker((job, token) => this.process(job as SagaJob, token), {
       concurrency: this.config.workerConcurrency,
       stalledIntervalMs: this.config.stalledIntervalMs,
     });
@@ -61,9 +90,9 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  async process(job: SagaJob): Promise<StepJobResult> {
+  async process(job: SagaJob, token?: string): Promise<StepJobResult> {
     if (job.name === 'deadline') return this.deadline(job.data as DeadlineJobData);
-    return this.step(job, job.data as StepJobData);
+    return this.step(job, job.data as StepJobData, token);
   }
 
   private async deadline(data: DeadlineJobData): Promise<StepJobResult> {
@@ -79,13 +108,13 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     return { outcome: 'deadline' };
   }
 
-  private async step(job: SagaJob, data: StepJobData): Promise<StepJobResult> {
+  private async step(job: SagaJob, data: StepJobData, token?: string): Promise<StepJobResult> {
     const saga = await this.runtime.load(data.sagaId).catch((err: unknown) => {
       if (err instanceof SagaException && err.code === 'SAGA_NOT_FOUND') return null;
       throw err;
     });
     if (!saga) return { outcome: 'skipped', reason: 'saga not found' };
-    const definition = this.runtime.definitionOf(saga);
+    const definition = await this.runtime.definitionOf(saga);
     const command = pendingCommands(definition, saga.snapshot as never).find(
       (c) => c.dispatchId === data.dispatchId,
     );
@@ -98,8 +127,27 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
       if (s.status !== 'pending' && s.status !== 'running' && s.status !== 'failed')
         outputs[s.name] = s.output;
     const stepRecord = view.steps.find((s) => s.name === command.step);
-    const attempt = job.attemptsMade + 1;
     const execute = command.kind === 'execute';
+    // An async attempt ends by callback or timeout, not by this job failing, so its number is
+    // the saga's own count (which every outcome, callback or not, advances).
+    const counted = countedAttempts(saga, command);
+    if (command.async && data.awaiting && counted < data.awaiting.attempt) {
+      // Woken at the attempt's deadline and no callback came: a timed-out attempt.
+      return this.asyncTimedOut(job, token, saga, command, data.awaiting.attempt);
+    }
+    const attempt = command.async ? counted + 1 : job.attemptsMade + 1;
+    const callbackUrl =
+      command.async && this.tokens && this.callbackUrls
+        ? this.callbackUrls.forToken(
+            this.tokens.issue({
+              sagaId: command.sagaId,
+              step: command.step,
+              kind: command.kind,
+              item: null,
+              round: (saga.snapshot as { context: { retryRound: number } }).context.retryRound,
+            }),
+          )
+        : undefined;
     const began = performance.now();
     let output: unknown;
     let failure: { error: unknown } | null = null;
@@ -115,8 +163,10 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
           outputs,
           forwardOutput: execute ? undefined : stepRecord?.output,
           attempt,
+          callbackUrl,
         },
         this.shutdown.signal,
+        definition,
       );
     } catch (error) {
       failure = { error };
@@ -135,6 +185,22 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     const at = new Date().toISOString();
     // Writing an outcome may itself fail (database down): that throws out of here, BullMQ
     // runs the attempt again, and the participant answers the repeat from its idempotency key.
+    if (!failure && command.async) {
+      // Accepted: the outcome comes by callback. The job waits, delayed, until the attempt's
+      // deadline; a callback that arrives first moves the saga on, and the job then finds
+      // nothing left to do when it wakes.
+      const until = Date.now() + Math.max(0, command.timeoutMs - durationMs);
+      await this.runtime.note(saga.id, {
+        type: execute ? 'STEP_ACCEPTED' : 'COMPENSATION_ACCEPTED',
+        step: command.step,
+        attempt,
+        at,
+        data: { awaitingCallbackUntil: new Date(until).toISOString(), reply: output ?? null },
+        event: null,
+      });
+      observe('succeeded', null);
+      await this.delayJob(job, token, { ...data, awaiting: { attempt, until } }, until);
+    }
     if (!failure) {
       const result = { step: command.step, attempt, output: output ?? null, at };
       await this.runtime.apply(
@@ -143,7 +209,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
           ? { type: 'STEP_SUCCEEDED', ...result }
           : { type: 'COMPENSATION_SUCCEEDED', ...result },
         'worker',
-        saga,
+        { lastRead: saga },
       );
       observe('succeeded', null);
       return { outcome: 'succeeded' };
@@ -157,15 +223,63 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
       : final
         ? 'COMPENSATION_FAILED'
         : 'COMPENSATION_ATTEMPT_FAILED';
-    await this.runtime.apply(
-      saga.id,
-      { type, step: command.step, attempt, error, at },
-      'worker',
-      saga,
-    );
+    await this.runtime.apply(saga.id, { type, step: command.step, attempt, error, at }, 'worker', {
+      lastRead: saga,
+    });
     observe(final ? 'failed' : 'retrying', error.code);
     if (final) return { outcome: 'failed' };
-    // Recorded; now let BullMQ schedule the next attempt with backoff.
+    // Recorded; now let BullMQ schedule the next attempt with backoff (which honours a
+    // participant's Retry-After: see the queue's backoff strategy).
     throw failure.error;
+  }
+
+  /** An async attempt whose callback did not come before its deadline. */
+  private async asyncTimedOut(
+    job: SagaJob,
+    token: string | undefined,
+    saga: SagaInstanceEntity,
+    command: SagaCommand,
+    attempt: number,
+  ): Promise<StepJobResult> {
+    const execute = command.kind === 'execute';
+    const error: StepError = {
+      code: 'TIMEOUT',
+      message: `${command.step} ${command.kind}: no callback within ${command.timeoutMs} ms of attempt ${attempt}`,
+      retryable: true,
+    };
+    const final = attempt >= command.retry.maxAttempts;
+    const type = execute
+      ? final
+        ? 'STEP_FAILED'
+        : 'STEP_ATTEMPT_FAILED'
+      : final
+        ? 'COMPENSATION_FAILED'
+        : 'COMPENSATION_ATTEMPT_FAILED';
+    const outcome = await this.runtime.apply(
+      saga.id,
+      { type, step: command.step, attempt, error, at: new Date().toISOString() },
+      'worker',
+      { lastRead: saga },
+    );
+    if (!outcome.applied || final) return { outcome: 'failed' };
+    const data = { ...(job.data as StepJobData), awaiting: undefined };
+    const backoff = sagaBackoff(attempt, command.retry.backoffMs, command.retry.maxBackoffMs);
+    return this.delayJob(job, token, data, Date.now() + backoff);
+  }
+
+  /**
+   * Parks the job (BullMQ's delayed state, holding no worker slot) until `until`, with `data`.
+   * Throws DelayedError, which tells BullMQ the job was moved rather than finished.
+   */
+  private async delayJob(
+    job: SagaJob,
+    token: string | undefined,
+    data: StepJobData,
+    until: number,
+  ): Promise<never> {
+    if (!token) throw new Error('a step job can only be delayed by the worker holding it');
+    await job.updateData(data);
+    await job.moveToDelayed(until, token);
+    throw new DelayedError();
   }
 }

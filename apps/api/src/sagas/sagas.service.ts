@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SAGA_STATUSES, type SagaStatus } from '@app/saga-machines';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ParticipantRegistry } from '../participants/participant-registry';
-import { createHash } from 'node:crypto';
+import { canonicalHash } from '../common/canonical-json';
 import { SagaException } from '../errors/saga-exception';
 import { parseRequest } from '../http/zod-request';
 import { DefinitionRegistry } from '../runtime/definition-registry';
@@ -18,18 +18,6 @@ import {
   sagaCountsQuerySchema,
   sagaIdSchema,
 } from './saga-queries';
-
-/** Stable JSON (sorted keys) so that the same body always hashes the same. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** What the saga routes do, between HTTP and the runtime. */
 @Injectable()
@@ -62,11 +50,11 @@ export class SagasService {
         { path: 'headers.idempotency-key', message: 'must be 1 to 200 characters' },
       ]);
     }
-    const definition = this.definitions.get(req.definition, req.version);
-    const schema = this.definitions.inputSchema(definition.name);
-    const input = schema ? parseRequest(schema, req.input, 'input', 'saga input') : req.input;
+    const entry = await this.definitions.forNewSaga(req.definition, req.version);
+    const input = entry.parseInput(req.input);
     const outcome = await this.runtime.start({
-      definition,
+      definition: entry.definition,
+      registered: entry.source === 'registered',
       input,
       faults: req.faults,
       idempotency:
@@ -74,7 +62,7 @@ export class SagasService {
           ? undefined
           : {
               key: idempotencyKey,
-              bodyHash: createHash('sha256').update(canonical(body)).digest('hex'),
+              bodyHash: canonicalHash(body),
             },
     });
     return { created: outcome.created, saga: await this.get(outcome.sagaId) };
@@ -82,7 +70,7 @@ export class SagasService {
 
   async get(id: string): Promise<SagaResponse> {
     const saga = await this.runtime.load(this.parseId(id));
-    return toSagaResponse(saga, this.runtime.definitionOf(saga));
+    return toSagaResponse(saga, await this.runtime.definitionOf(saga));
   }
 
   async list(query: unknown) {
@@ -105,8 +93,10 @@ export class SagasService {
       limit: q.limit ?? 50,
       after,
     });
+    const items = [];
+    for (const s of page.items) items.push(toSagaResponse(s, await this.runtime.definitionOf(s)));
     return {
-      items: page.items.map((s) => toSagaResponse(s, this.runtime.definitionOf(s))),
+      items,
       nextCursor: page.next ? encodeCursor(page.next) : null,
     };
   }

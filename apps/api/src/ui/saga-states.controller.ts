@@ -34,7 +34,7 @@ export class SagaStatesController {
     const saga = await this.runtime.load(this.sagas.parseId(id));
     const history = await this.store.history(saga.id);
     const replay = replaySagaStates(
-      this.runtime.definitionOf(saga),
+      await this.runtime.definitionOf(saga),
       saga.snapshot as PersistedSagaSnapshot,
       history,
     );

@@ -1,0 +1,103 @@
+// A real HTTP participant on loopback whose answers a test scripts through the saga input:
+// `input.script[<step>][<kind>]` is a list of answers, one per attempt (the last repeats).
+// It records every request it gets (headers, raw body, time) so tests can check what the
+// service sent. Nothing here is a mock of sagachart: it is the outside world.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ScriptedAnswer {
+  /** HTTP status (default 200). */
+  status?: number;
+  /** JSON body (default none). */
+  body?: unknown;
+  /** Raw body text instead of JSON. */
+  raw?: string;
+  headers?: Record<string, string>;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Answer this many bytes of JSON padding (an oversized reply). */
+  bytes?: number;
+  /** Destroy the socket instead of answering. */
+  reset?: boolean;
+}
+
+export interface ReceivedRequest {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+  body: Record<string, any>;
+  at: number;
+}
+
+export interface ScriptedParticipant {
+  url: string;
+  requests: ReceivedRequest[];
+  /** Requests for one saga, step and kind, oldest first. */
+  callsFor(sagaId: string, step: string, kind?: 'execute' | 'compensate'): ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startScriptedParticipant(): Promise<ScriptedParticipant> {
+  const requests: ReceivedRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: Record<string, any> = {};
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        // recorded as is
+      }
+      requests.push({ path: req.url ?? '', headers: req.headers, raw, body, at: Date.now() });
+      const script = body?.input?.script?.[body.step]?.[body.kind] as ScriptedAnswer[] | undefined;
+      const answer: ScriptedAnswer = script?.[Math.min(script.length, body.attempt ?? 1) - 1] ?? {
+        status: 200,
+        body: { ok: true, operation: body.operation },
+      };
+      const send = () => {
+        if (answer.reset) {
+          req.socket.destroy();
+          return;
+        }
+        const text =
+          answer.bytes !== undefined
+            ? JSON.stringify({ pad: 'x'.repeat(answer.bytes) })
+            : (answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
+        res.writeHead(answer.status ?? 200, {
+          ...(text && answer.raw === undefined ? { 'content-type': 'application/json' } : {}),
+          ...answer.headers,
+        });
+        res.end(text);
+      };
+      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      else send();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    callsFor: (sagaId, step, kind = 'execute') =>
+      requests.filter(
+        (r) => r.body.sagaId === sagaId && r.body.step === step && r.body.kind === kind,
+      ),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A free loopback port with nothing listening on it (a refused connection). */
+export async function closedPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
