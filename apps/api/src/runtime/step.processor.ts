@@ -189,7 +189,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
       // Accepted: the outcome comes by callback. The job waits, delayed, until the attempt's
       // deadline; a callback that arrives first moves the saga on, and the job then finds
       // nothing left to do when it wakes.
-      const until = Date.now() + Math.max(0, command.timeoutMs - durationMs);
+      const until = Math.round(Date.now() + Math.max(0, command.timeoutMs - durationMs));
       await this.runtime.note(saga.id, {
         type: execute ? 'STEP_ACCEPTED' : 'COMPENSATION_ACCEPTED',
         step: command.step,
@@ -279,7 +279,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
   ): Promise<never> {
     if (!token) throw new Error('a step job can only be delayed by the worker holding it');
     await job.updateData(data);
-    await job.moveToDelayed(until, token);
+    await job.moveToDelayed(Math.round(until), token);
     throw new DelayedError();
   }
 }
