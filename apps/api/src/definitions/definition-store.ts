@@ -97,11 +97,12 @@ export class DefinitionStore {
       if (locked[0]?.retired_at) return { retired: true as const, at: locked[0].retired_at };
       const running = await this.countNotFinalIn(m, name, version);
       if (running > 0) return { retired: false as const, running };
-      const rows: { retired_at: Date }[] = await m.query(
+      // TypeORM answers an UPDATE … RETURNING with [rows, affected].
+      const [rows] = (await m.query(
         `UPDATE saga.saga_definition SET retired_at = now() WHERE name = $1 AND version = $2
          RETURNING retired_at`,
         [name, version],
-      );
+      )) as [{ retired_at: Date }[], number];
       return { retired: true as const, at: rows[0].retired_at };
     });
   }
