@@ -70,7 +70,9 @@ describe('sagas REST API', () => {
       expect(res.status).toBe(400);
       const body = await res.json();
       expect(body.message).toMatch(/JSON/);
-      expect(Array.isArray(body.details)).toBe(true);
+      expect(body.details).toEqual([
+        { path: '', message: expect.stringMatching(/at position 15 \(line 1, column 16\)/) },
+      ]);
     });
     it('a body over 1 MiB: 413', async () => {
       const big = JSON.stringify({

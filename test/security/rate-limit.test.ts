@@ -1,5 +1,7 @@
 // SAGA_RATE_LIMIT_PER_MINUTE per API key on /api/v1: 429 with Retry-After and the error shape;
-// keys are counted apart; /health, /metrics and /ui are never limited.
+// keys are counted apart; /health, /metrics and /ui are never limited. Unset (the default):
+// no limit at all.
+import { loadConfig } from '../../apps/api/src/config/app-config';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const KEY_A = 'rate-limit-key-a-0123456789';
@@ -60,5 +62,63 @@ describe('rate limit per API key', () => {
       statuses.push((await as(`guess-${i}-0123456789abcdef`, '/api/v1/sagas')).status);
     expect(statuses.slice(0, LIMIT)).toEqual(Array(LIMIT).fill(401));
     expect(statuses.slice(LIMIT)).toEqual([429, 429]);
+  });
+
+  it('a throttled address gets 429 with Retry-After without a key, whatever the body (the key is checked before it)', async () => {
+    // The previous test spent this address's keyless budget.
+    const res = await fetch(`${t.baseUrl}/api/v1/sagas`, {
+      method: 'POST',
+      body: '{"definition": ',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await res.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+  });
+});
+
+describe('SAGA_RATE_LIMIT_PER_MINUTE unset (the default): no limit', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { SAGA_API_KEYS: KEY_A } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('the configuration has no limit', () => {
+    expect(t.config.rateLimitPerMinute).toBeUndefined();
+    expect(loadConfig({ SAGA_API_KEYS: KEY_A }).rateLimitPerMinute).toBeUndefined();
+    expect(loadConfig({ SAGA_RATE_LIMIT_PER_MINUTE: '600' }).rateLimitPerMinute).toBe(600);
+    expect(() => loadConfig({ SAGA_RATE_LIMIT_PER_MINUTE: '0' })).toThrow(
+      /SAGA_RATE_LIMIT_PER_MINUTE/,
+    );
+  });
+
+  it('1,200 rapid requests of one key, and 1,200 without a key, never get 429', async () => {
+    const REQUESTS = 1200;
+    const PARALLEL = 40;
+    const counts = async (headers: Record<string, string>) => {
+      const seen: Record<number, number> = {};
+      for (let sent = 0; sent < REQUESTS; sent += PARALLEL) {
+        const batch = await Promise.all(
+          Array.from({ length: PARALLEL }, async () => {
+            const res = await fetch(`${t.baseUrl}/api/v1/definitions`, { headers });
+            await res.arrayBuffer();
+            return res.status;
+          }),
+        );
+        for (const status of batch) seen[status] = (seen[status] ?? 0) + 1;
+      }
+      return seen;
+    };
+    expect(await counts({ authorization: `Bearer ${KEY_A}` })).toEqual({ 200: REQUESTS });
+    expect(await counts({ authorization: 'Bearer guess-0123456789abcdef' })).toEqual({
+      401: REQUESTS,
+    });
+    const res = await fetch(`${t.baseUrl}/api/v1/definitions`, {
+      headers: { authorization: `Bearer ${KEY_A}` },
+    });
+    expect(res.headers.get('x-ratelimit-limit')).toBeNull();
   });
 });

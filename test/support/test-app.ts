@@ -57,8 +57,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     SAGA_RECOVERY_INTERVAL_MS: '1000',
     SAGA_STALLED_INTERVAL_MS: '2000',
     LOG_LEVEL: 'warn',
-    // Tests poll hard; the suites about rate limiting set their own limit.
-    SAGA_RATE_LIMIT_PER_MINUTE: '10000000',
+    // No SAGA_RATE_LIMIT_PER_MINUTE: no limit (tests poll hard); the rate-limit suite sets one.
     ...opts.env,
   });
   const app = await createApp({ config, databaseUrl, logger: ['error', 'fatal'] });

@@ -5,13 +5,14 @@ import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import path from 'node:path';
-import express from 'express';
 import { AppModule } from './app.module';
+import { requireApiKey } from './auth/api-key.middleware';
 import type { AppConfig } from './config/app-config';
 import { runMigrations } from './database/migrate';
 import { setupApiDocs } from './docs/setup-api-docs';
 import { answerClientErrorsAsJson } from './http/client-error';
 import { HttpExceptionFilter } from './http/http-exception.filter';
+import { jsonBodyParser } from './http/json-body';
 import { createRateLimitGuard } from './http/rate-limit.guard';
 import { rejectNulInUrl, rejectUnstorableJsonBody } from './http/request-hygiene';
 import { httpLogger } from './logging/http-logger';
@@ -100,12 +101,22 @@ export async function createApp(opts: AppOptions): Promise<NestExpressApplicatio
     }),
   );
   if (opts.config.corsOrigins.length) app.enableCors({ origin: opts.config.corsOrigins });
+  // Only with SAGA_RATE_LIMIT_PER_MINUTE: requests are then counted per key (per client address
+  // for those without a valid key, which the API-key middleware turns away).
+  const rateLimit = await createRateLimitGuard(opts.config, app.get(Reflector));
+  // The API key first, before the body is read: without a valid one, /api/v1 answers 401 to
+  // anything, a malformed, oversized or unstorable body included.
+  app.use(
+    requireApiKey(opts.config.apiKeys, {
+      beforeReject: rateLimit ? (req, res) => rateLimit.throttleRejected(req, res) : undefined,
+    }),
+  );
   // 1 MiB: anything larger is refused with 413 before it is read into memory.
-  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use(jsonBodyParser());
   app.use(rejectUnstorableJsonBody());
   app.use(rejectNulInUrl());
   app.useGlobalFilters(new HttpExceptionFilter());
-  app.useGlobalGuards(await createRateLimitGuard(opts.config, app.get(Reflector)));
+  if (rateLimit) app.useGlobalGuards(rateLimit);
   if (opts.config.role !== 'worker') mountQueueDashboard(app);
   if (opts.config.role !== 'worker')
     setupApiDocs(app, { faultsEnabled: opts.config.faultsEnabled });

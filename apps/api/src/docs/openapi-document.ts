@@ -124,7 +124,9 @@ export function buildOpenApiDocument(opts: OpenApiDocumentOptions): OpenAPIObjec
           'A state conflict, or an Idempotency-Key reused with a different body.',
         ),
         PayloadTooLarge: errorResponse('A body over 1 MiB.'),
-        TooManyRequests: errorResponse('Over the per-key rate limit (SAGA_RATE_LIMIT_PER_MINUTE).'),
+        TooManyRequests: errorResponse(
+          'Over the per-key rate limit (only when SAGA_RATE_LIMIT_PER_MINUTE is set).',
+        ),
       },
     },
   };

@@ -48,7 +48,7 @@ interface Operation {
   responses: Record<string, JsonSchema>;
 }
 
-/** A route under /api/v1: API key, 401/429 always, 403 for writes with a read-only key. */
+/** A route under /api/v1: API key, 401, 429 (when rate-limited), 403 for read-only writes. */
 function api(op: Operation, write = false): JsonSchema {
   const { tag, ...rest } = op;
   return {

@@ -4,6 +4,7 @@ import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } fro
 import type { Response } from 'express';
 import { HTTP_STATUS_BY_CODE, SagaException, type ErrorDetail } from '../errors/saga-exception';
 import { isDependencyUnavailable } from './dependency-unavailable';
+import { malformedJsonException } from './json-body';
 
 export const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -31,7 +32,7 @@ export interface ErrorBody {
 
 /** Errors thrown by Express' body parser carry `type` and `status`. */
 function bodyParserError(err: unknown): ErrorBody | null {
-  const e = err as { type?: string; status?: number; message?: string };
+  const e = err as { type?: string; status?: number; message?: string; body?: unknown };
   if (!e || typeof e.type !== 'string' || typeof e.status !== 'number') return null;
   if (e.type === 'entity.too.large') {
     return {
@@ -41,11 +42,13 @@ function bodyParserError(err: unknown): ErrorBody | null {
     };
   }
   if (e.type === 'entity.parse.failed') {
+    // jsonBodyParser() already turns these into SagaExceptions; this is for any other parser.
+    const malformed = malformedJsonException(e);
     return {
       statusCode: 400,
       error: REASONS[400],
-      message: 'The request body is not valid JSON.',
-      details: [{ path: '', message: e.message ?? 'malformed JSON' }],
+      message: malformed.message,
+      details: malformed.details,
     };
   }
   if (e.status >= 400 && e.status < 500) {
