@@ -1,5 +1,6 @@
 import { RetryableStepError, TerminalStepError } from '@app/participants';
-import { orderInput, ParticipantsDatabase } from './participants-harness';
+import { randomUUID } from 'node:crypto';
+import { callContext, orderInput, ParticipantsDatabase } from './participants-harness';
 
 describe('payment participant (real PostgreSQL)', () => {
   let db: ParticipantsDatabase;
@@ -64,6 +65,100 @@ describe('payment participant (real PostgreSQL)', () => {
     const saga = db.saga();
     await expect(saga.execute('payment')).rejects.toMatchObject({
       code: 'MISSING_ORDER_TOTAL',
+      name: 'TerminalStepError',
+    });
+  });
+
+  /** A registered definition's input (the travel example): no order, the amount given. */
+  function travelInput(payment: Record<string, unknown>) {
+    return {
+      customerId: 'c-7',
+      destination: 'Lisbon',
+      nights: 3,
+      passengers: [{ name: 'Ada' }, { name: 'Grace' }],
+      payment,
+    };
+  }
+
+  /** Call contexts of a travel saga's `charge` step (key `sagaId:charge:kind`). */
+  function chargeStep(input: unknown) {
+    const sagaId = randomUUID();
+    const at = (kind: 'execute' | 'compensate', extra = {}) =>
+      callContext(sagaId, 'payment', kind, input, {
+        step: 'charge',
+        idempotencyKey: `${sagaId}:charge:${kind}`,
+        outputs: { book_flight: { bookingId: 'FL-1' }, book_hotel: { bookingId: 'HT-1' } },
+        ...extra,
+      });
+    return { sagaId, at };
+  }
+
+  it('charge of a non-order input with payment.amountCents: charges that amount; refund as for orders', async () => {
+    const { sagaId, at } = chargeStep(travelInput({ token: 'tok_ok', amountCents: 4_250_000 }));
+    const output = await db.call('payment', 'charge', at('execute'));
+    expect(output).toEqual({ chargeId: expect.any(String), amountCents: 4_250_000 });
+    expect(await db.call('payment', 'charge', at('execute', { attempt: 2 }))).toEqual(output);
+    expect(await db.views.ledger(sagaId)).toEqual({
+      chargedCents: 4_250_000,
+      refundedCents: 0,
+      feeCents: 0,
+    });
+
+    // 2.9% of 4250000 is 123250; plus 30 cents.
+    const refund = await db.call('payment', 'refund', at('compensate', { forwardOutput: output }));
+    expect(refund).toEqual({
+      chargeId: (output as { chargeId: string }).chargeId,
+      chargedCents: 4_250_000,
+      refundedCents: 4_250_000 - 123_280,
+      feeCents: 123_280,
+    });
+    expect(await db.views.ledger(sagaId)).toEqual({
+      chargedCents: 4_250_000,
+      refundedCents: 4_126_720,
+      feeCents: 123_280,
+    });
+  });
+
+  it('charge with payment.amountCents keeps the token rules: tok_declined, tok_flaky, and 0 is an amount', async () => {
+    const declined = chargeStep(travelInput({ token: 'tok_declined', amountCents: 100 }));
+    await expect(db.call('payment', 'charge', declined.at('execute'))).rejects.toMatchObject({
+      code: 'CARD_DECLINED',
+      name: 'TerminalStepError',
+    });
+    expect((await db.views.ledger(declined.sagaId)).chargedCents).toBe(0);
+
+    const flaky = chargeStep(travelInput({ token: 'tok_flaky', amountCents: 100 }));
+    await expect(
+      db.call('payment', 'charge', flaky.at('execute', { attempt: 2 })),
+    ).rejects.toBeInstanceOf(RetryableStepError);
+    expect(await db.call('payment', 'charge', flaky.at('execute', { attempt: 3 }))).toMatchObject({
+      amountCents: 100,
+    });
+
+    const free = chargeStep(travelInput({ token: 'tok_ok', amountCents: 0 }));
+    expect(await db.call('payment', 'charge', free.at('execute'))).toMatchObject({
+      amountCents: 0,
+    });
+  });
+
+  it.each([
+    ['a negative amount', { token: 'tok_ok', amountCents: -1 }],
+    ['a fractional amount', { token: 'tok_ok', amountCents: 10.5 }],
+    ['an amount as a string', { token: 'tok_ok', amountCents: '100' }],
+    ['an unsafe integer', { token: 'tok_ok', amountCents: 2 ** 53 }],
+    ['no token', { amountCents: 100 }],
+  ])('charge with %s: INVALID_INPUT, terminal, nothing charged', async (_, payment) => {
+    const { sagaId, at } = chargeStep(travelInput(payment));
+    const failure = db.call('payment', 'charge', at('execute'));
+    await expect(failure).rejects.toBeInstanceOf(TerminalStepError);
+    await expect(failure).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await db.views.records('payment', sagaId)).toEqual([]);
+  });
+
+  it('charge of an input without payment at all: INVALID_INPUT, terminal', async () => {
+    const { at } = chargeStep({ customerId: 'c-7' });
+    await expect(db.call('payment', 'charge', at('execute'))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
       name: 'TerminalStepError',
     });
   });

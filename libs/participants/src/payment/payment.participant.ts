@@ -8,7 +8,6 @@ import {
   type ParticipantCallContext,
 } from '../participant';
 import { forwardIdempotencyKey, runIdempotent } from '../shared/idempotent-operation';
-import { orderSagaInput } from '../shared/order-saga-input';
 import { refundFeeCents } from './refund-fee';
 
 /** Output of `payment.charge`. */
@@ -28,9 +27,18 @@ export interface PaymentRefund {
 /** The step whose output carries the order total (the `order` saga's first step). */
 const PRICING_STEP = 'validate_order';
 
+/** What `charge` reads from the saga input: only `payment`; the rest is other steps' business. */
+interface PaymentInput {
+  token: string;
+  /** The amount to charge; absent: the order total from `outputs.validate_order.totalCents`. */
+  amountCents?: number;
+}
+
 /**
- * The payment service: `charge` takes the order total, `refund` is a BUSINESS compensation:
- * it gives the money back minus a processing fee, so the books never return to where they were.
+ * The payment service: `charge` takes `input.payment.amountCents` when the saga input carries it
+ * (any saga, e.g. a registered `travel` definition), else the `order` saga's validated total;
+ * `refund` is a BUSINESS compensation: it gives the money back minus a processing fee, so the
+ * books never return to where they were.
  */
 export function createPaymentParticipant(
   dataSource: DataSource,
@@ -51,13 +59,14 @@ export function createPaymentParticipant(
 }
 
 async function charge(m: EntityManager, ctx: ParticipantCallContext): Promise<PaymentCharge> {
-  const { token } = orderSagaInput(ctx).payment;
-  const amountCents = (ctx.outputs[PRICING_STEP] as { totalCents?: unknown } | undefined)
-    ?.totalCents;
-  if (!Number.isSafeInteger(amountCents) || (amountCents as number) < 0) {
+  const { token, amountCents: given } = paymentInput(ctx);
+  const amountCents =
+    given ?? (ctx.outputs[PRICING_STEP] as { totalCents?: unknown } | undefined)?.totalCents;
+  if (!isCents(amountCents)) {
     throw new TerminalStepError(
       'MISSING_ORDER_TOTAL',
-      `payment.charge needs outputs.${PRICING_STEP}.totalCents (integer cents) from an earlier step.`,
+      `payment.charge needs input.payment.amountCents or outputs.${PRICING_STEP}.totalCents ` +
+        '(integer cents) from an earlier step.',
     );
   }
   if (token === 'tok_declined') {
@@ -75,7 +84,29 @@ async function charge(m: EntityManager, ctx: ParticipantCallContext): Promise<Pa
      VALUES ($1, $2, $3, $4, 'captured')`,
     [chargeId, ctx.sagaId, ctx.idempotencyKey, amountCents],
   );
-  return { chargeId, amountCents: amountCents as number };
+  return { chargeId, amountCents };
+}
+
+function isCents(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/**
+ * `input.payment`, checked just enough that a malformed one fails as a terminal step error
+ * instead of a database error (the API validates the input against the definition's schema).
+ */
+function paymentInput(ctx: ParticipantCallContext): PaymentInput {
+  const payment = (ctx.input as { payment?: { token?: unknown; amountCents?: unknown } } | null)
+    ?.payment;
+  const amountOk = payment?.amountCents === undefined || isCents(payment.amountCents);
+  if (typeof payment?.token !== 'string' || !amountOk) {
+    throw new TerminalStepError(
+      'INVALID_INPUT',
+      `Saga ${ctx.sagaId}: step '${ctx.step}' needs input.payment = { token: string, ` +
+        'amountCents?: integer cents >= 0 }.',
+    );
+  }
+  return payment as PaymentInput;
 }
 
 async function refund(
