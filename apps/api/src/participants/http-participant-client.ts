@@ -204,7 +204,9 @@ export class HttpParticipantClient {
     throw new TerminalStepError(code, message);
   }
 
+  /** Closes the pool (idempotent: an application may be closed twice). */
   async close(): Promise<void> {
+    if (this.agent.closed || this.agent.destroyed) return;
     await this.agent.close();
   }
 }
