@@ -332,7 +332,7 @@ describe('registered definitions', () => {
     ).json();
     expect(latest.definitionVersion).toBe(2);
     const listed = (await (await t.api('/api/v1/definitions')).json()) as Json[];
-    expect(listed.find((d) => d.name === 'slow' && d.version === 1).retiredAt).toEqual(
+    expect(listed.find((d) => d.name === 'slow' && d.version === 1)?.retiredAt).toEqual(
       expect.any(String),
     );
     expect((await t.api('/api/v1/definitions/slow?version=9', { method: 'DELETE' })).status).toBe(
