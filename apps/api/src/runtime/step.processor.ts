@@ -132,7 +132,11 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     // the saga's own count (which every outcome, callback or not, advances).
     const counted = countedAttempts(saga, command);
     if (command.async && data.awaiting && counted < data.awaiting.attempt) {
-      // Woken at the attempt's deadline and no callback came: a timed-out attempt.
+      // Woken before the attempt's deadline (a retry of this job after a failed park, or a
+      // moved delay) while still no outcome: keep waiting. Only the deadline times it out.
+      if (Date.now() < data.awaiting.until) {
+        return this.delayJob(job, token, data, data.awaiting.until);
+      }
       return this.asyncTimedOut(job, token, saga, command, data.awaiting.attempt);
     }
     const attempt = command.async ? counted + 1 : job.attemptsMade + 1;
