@@ -47,6 +47,11 @@ export {
 export { SagaDefinitionError } from './saga-definition-error';
 export type { SagaDefinitionIssue } from './saga-definition-error';
 export { validateSagaDefinition } from './validate-saga-definition';
+export {
+  DEFINITION_DEFAULTS,
+  definitionFromDocument,
+  withDefinitionDefaults,
+} from './definition-document';
 export { sagaEventSchema } from './saga-event-schema';
 
 export { orderDefinition, orderInputSchema } from './order-definition';

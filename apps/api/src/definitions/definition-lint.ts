@@ -5,6 +5,7 @@
 import {
   SagaDefinitionError,
   validateSagaDefinition,
+  withDefinitionDefaults,
   type SagaDefinition,
 } from '@app/saga-machines';
 import { SagaException, type ErrorDetail } from '../errors/saga-exception';
@@ -16,13 +17,8 @@ import {
 } from '../participants/participant-hosts';
 import { compileInputSchema } from './input-schema-validator';
 
-/** Defaults of API.md, "Registering definitions". */
-export const DEFINITION_DEFAULTS = {
-  timeoutMs: 5000,
-  retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 2000 },
-  deadlineMs: 3_600_000,
-  description: '',
-};
+/** Defaults of API.md, "Registering definitions" (defined by the engine). */
+export { DEFINITION_DEFAULTS } from '@app/saga-machines';
 
 /** Operation names become the last path segment of `POST <url>/<operation>`. */
 const OPERATION_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
@@ -59,27 +55,6 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 function invalid(message: string, details: ErrorDetail[]): never {
   throw new SagaException('INVALID_REQUEST', message, details);
-}
-
-/** Fills the documented defaults into a copy of the document (only where a field is absent). */
-function withDefaults(doc: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...doc };
-  out.description ??= DEFINITION_DEFAULTS.description;
-  out.deadlineMs ??= DEFINITION_DEFAULTS.deadlineMs;
-  // Validated as 1 when absent; the registry then picks latest + 1.
-  out.version ??= 1;
-  if (Array.isArray(doc.steps)) {
-    out.steps = doc.steps.map((step: unknown) =>
-      isObject(step)
-        ? {
-            ...step,
-            timeoutMs: step.timeoutMs ?? DEFINITION_DEFAULTS.timeoutMs,
-            retry: step.retry ?? { ...DEFINITION_DEFAULTS.retry },
-          }
-        : step,
-    );
-  }
-  return out;
 }
 
 /** The fields of later issues, named with what to do instead. */
@@ -269,7 +244,7 @@ export function lintDefinitionDocument(body: unknown, ctx: LintContext): LintRes
   const versionGiven = body.version !== undefined;
   let definition: SagaDefinition;
   try {
-    definition = validateSagaDefinition(withDefaults(body));
+    definition = validateSagaDefinition(withDefinitionDefaults(body));
   } catch (err) {
     if (!(err instanceof SagaDefinitionError)) throw err;
     const issues = err.issues.map((i) => friendlier(i, body));
