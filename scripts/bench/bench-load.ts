@@ -75,11 +75,13 @@ export interface PhaseOptions {
   input: unknown;
   expect: 'COMPLETED' | 'COMPENSATED';
   timeoutMs: number;
+  /** @default 'order' */
+  definition?: string;
 }
 
 export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
   const headers = { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' };
-  const body = JSON.stringify({ definition: 'order', input: o.input });
+  const body = JSON.stringify({ definition: o.definition ?? 'order', input: o.input });
   const createMs: number[] = [];
   const errors: string[] = [];
   const ids: string[] = [];

@@ -20,8 +20,6 @@ interface Row {
   retired_at: Date | null;
 }
 
-const COLUMNS = 'document, content_hash, registered_at, retired_at';
-
 function fromRow(r: Row): StoredDefinition {
   return {
     definition: r.document,
@@ -37,7 +35,7 @@ export class DefinitionStore {
 
   async find(name: string, version: number): Promise<StoredDefinition | null> {
     const rows: Row[] = await this.ds.query(
-      `SELECT ${COLUMNS} FROM saga.saga_definition WHERE name = $1 AND version = $2`,
+      `SELECT document, content_hash, registered_at, retired_at FROM saga.saga_definition WHERE name = $1 AND version = $2`,
       [name, version],
     );
     return rows[0] ? fromRow(rows[0]) : null;
@@ -46,7 +44,7 @@ export class DefinitionStore {
   /** The highest version, preferring versions that are not retired. */
   async latest(name: string, opts: { activeOnly: boolean }): Promise<StoredDefinition | null> {
     const rows: Row[] = await this.ds.query(
-      `SELECT ${COLUMNS} FROM saga.saga_definition
+      `SELECT document, content_hash, registered_at, retired_at FROM saga.saga_definition
         WHERE name = $1 AND ($2::boolean = false OR retired_at IS NULL)
         ORDER BY (retired_at IS NULL) DESC, version DESC LIMIT 1`,
       [name, opts.activeOnly],
@@ -65,7 +63,7 @@ export class DefinitionStore {
 
   async list(): Promise<StoredDefinition[]> {
     const rows: Row[] = await this.ds.query(
-      `SELECT ${COLUMNS} FROM saga.saga_definition ORDER BY name, version`,
+      `SELECT document, content_hash, registered_at, retired_at FROM saga.saga_definition ORDER BY name, version`,
     );
     return rows.map(fromRow);
   }
