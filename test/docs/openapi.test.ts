@@ -2,8 +2,15 @@
 // (and nothing that is not served), request schemas generated from the zod schemas, and a UI
 // that loads from the service itself under the app's CSP.
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { orderInputSchema } from '@app/saga-machines';
+import { orderInputSchema, sagaDefinitionSchema } from '@app/saga-machines';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { z } from 'zod';
+import { buildOpenApiDocument } from '../../apps/api/src/docs/openapi-document';
 import { launchChromium, watchErrors } from '../ui/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -45,6 +52,32 @@ function documentedRoutes(doc: { paths: Record<string, Record<string, unknown>> 
 /** Not Express routes but mounted routers: documented, and checked by fetching them. */
 const MOUNTED = ['GET /queues'];
 
+/** Routes under /api/v1 whose credential is not an API key. */
+const KEYLESS = ['/api/v1/callbacks/{token}'];
+
+/** Every .ts file under `dir`. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) return sourceFiles(file);
+    return file.endsWith('.ts') ? [file] : [];
+  });
+}
+
+/** A validator of response bodies against the document's schemas (refs resolved). */
+async function schemaValidator(doc: Json) {
+  const resolved = (await SwaggerParser.dereference(structuredClone(doc) as never)) as Json;
+  // OpenAPI adds `example` beside JSON Schema's keywords; ajv need not know it.
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats(ajv);
+  return (name: string, value: unknown) => {
+    const validate = ajv.compile(resolved.components.schemas[name]);
+    return validate(value)
+      ? []
+      : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+  };
+}
+
 describe('API docs at /docs and /docs-json', () => {
   let t: TestApp;
   let doc: Json;
@@ -78,11 +111,14 @@ describe('API docs at /docs and /docs-json', () => {
     }
   });
 
-  it('/api/v1 routes need the bearer key; /health, /metrics, /ui need none', () => {
+  it('/api/v1 routes need the bearer key (callbacks none: their token is the credential); /health, /metrics, /ui need none', () => {
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const [p, item] of Object.entries(doc.paths as Record<string, Json>)) {
       for (const op of Object.values(item)) {
-        if (p.startsWith('/api/v1')) {
+        if (KEYLESS.includes(p)) {
+          expect(op.security).toEqual([]);
+          expect(op.responses['401']).toBeUndefined();
+        } else if (p.startsWith('/api/v1')) {
           expect(op.security).toEqual([{ bearer: [] }]);
           expect(op.responses['401']).toEqual({ $ref: '#/components/responses/Unauthorized' });
         } else if (p !== '/queues') {
@@ -109,6 +145,156 @@ describe('API docs at /docs and /docs-json', () => {
       'timeout',
       'delay',
     ]);
+  });
+
+  it('the definition document of POST /definitions is the zod schema the engine validates with, the defaults optional', () => {
+    const { $schema: _dialect, ...fromZod } = z.toJSONSchema(sagaDefinitionSchema, {
+      io: 'input',
+    }) as Record<string, any>;
+    const body = doc.components.schemas.DefinitionDocument;
+    expect(Object.keys(body.properties)).toEqual(Object.keys(fromZod.properties));
+    expect(body.additionalProperties).toBe(false);
+    expect(body.required).toEqual(['name', 'steps']);
+    expect(body.properties.name.pattern).toBe(fromZod.properties.name.pattern);
+    expect(body.properties.deadlineMs.default).toBe(3_600_000);
+    const step = body.properties.steps.items;
+    expect(Object.keys(step.properties)).toEqual(
+      Object.keys(fromZod.properties.steps.items.properties),
+    );
+    expect(step.additionalProperties).toBe(false);
+    expect(step.required).toEqual(['name', 'participant', 'action', 'compensation']);
+    expect(step.properties.timeoutMs.default).toBe(5000);
+    expect(step.properties.retry.default).toEqual({
+      maxAttempts: 3,
+      backoffMs: 100,
+      maxBackoffMs: 2000,
+    });
+    expect(step.properties.async).toMatchObject({ type: 'boolean', default: false });
+    const post = doc.paths['/api/v1/definitions'].post;
+    expect(post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/DefinitionDocument',
+    );
+    expect(Object.keys(post.responses).sort()).toEqual(
+      ['200', '201', '400', '401', '403', '409', '413', '429'].sort(),
+    );
+    expect(post.responses['201'].headers.Location).toBeDefined();
+    const retire = doc.paths['/api/v1/definitions/{name}'].delete;
+    expect(retire.parameters.find((p: Json) => p.name === 'version').required).toBe(true);
+    expect(Object.keys(retire.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '403', '404', '409']),
+    );
+    const callback = doc.paths['/api/v1/callbacks/{token}'].post;
+    expect(Object.keys(callback.responses).sort()).toEqual(
+      ['200', '202', '400', '404', '409', '413', '429'].sort(),
+    );
+  });
+
+  it('every step error code the service assigns itself is documented; fault codes only with SAGA_FAULTS', () => {
+    const assigned = new Set<string>();
+    for (const file of sourceFiles(path.resolve(__dirname, '../../apps/api/src'))) {
+      if (file.includes(`${path.sep}docs${path.sep}`)) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/new (?:Terminal|Retryable)StepError\(\s*'([A-Z0-9_]+)'/g))
+        assigned.add(m[1]);
+      for (const m of text.matchAll(/\bcode: '([A-Z][A-Z0-9_]+)'/g)) assigned.add(m[1]);
+    }
+    expect(assigned.size).toBeGreaterThan(5);
+    const documented: string[] = doc.components.schemas.ServiceErrorCode.enum;
+    expect(documented).toEqual(expect.arrayContaining([...assigned]));
+    expect(documented).toEqual(expect.arrayContaining(['DEADLINE_EXCEEDED', 'CANCELLED']));
+    for (const code of documented)
+      expect(doc.components.schemas.ServiceErrorCode.description).toContain(`\`${code}\``);
+    // The same document without fault injection does not list the injected faults' codes.
+    const without = buildOpenApiDocument({ faultsEnabled: false, version: '0.0.0' }) as Json;
+    const plain: string[] = without.components.schemas.ServiceErrorCode.enum;
+    expect(plain).not.toContain('INJECTED_FAULT');
+    expect(documented.filter((c) => !plain.includes(c)).sort()).toEqual([
+      'INJECTED_FAULT',
+      'INJECTED_TRANSIENT_FAULT',
+    ]);
+  });
+
+  it("the answers of the definition and callback routes match the document's schemas", async () => {
+    const check = await schemaValidator(doc);
+    // A participant that accepts everything: enough to register and run a definition.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const document = {
+        name: 'docs-check',
+        description: 'Two HTTP steps, the second async.',
+        participants: { svc: { url } },
+        inputSchema: { type: 'object', properties: { n: { type: 'integer' } } },
+        steps: [
+          { name: 'first', participant: 'svc', action: 'do', compensation: 'undo' },
+          {
+            name: 'second',
+            participant: 'svc',
+            action: 'do',
+            compensation: 'undo',
+            async: true,
+            timeoutMs: 60_000,
+          },
+        ],
+      };
+      const bodyErrors = check('DefinitionDocument', document);
+      expect(bodyErrors).toEqual([]);
+      const created = await t.api('/api/v1/definitions', { method: 'POST', json: document });
+      expect(created.status).toBe(201);
+      expect(check('DefinitionRegistration', await created.json())).toEqual([]);
+      const again = await t.api('/api/v1/definitions', { method: 'POST', json: document });
+      expect(again.status).toBe(200);
+      expect(check('DefinitionRegistration', await again.json())).toEqual([]);
+      const list = (await (await t.api('/api/v1/definitions')).json()) as Json[];
+      expect(list.map((d) => d.source)).toEqual(['built-in', 'registered']);
+      for (const d of list) expect(check('Definition', d)).toEqual([]);
+      const one = await (await t.api('/api/v1/definitions/docs-check?version=1')).json();
+      expect(check('DefinitionWithMachine', one)).toEqual([]);
+
+      const lint = await t.api('/api/v1/definitions', {
+        method: 'POST',
+        json: { name: 'broken', steps: [{ name: 'a', participant: 'svc', action: 'x' }] },
+      });
+      expect(lint.status).toBe(400);
+      expect(check('Error', await lint.json())).toEqual([]);
+      const builtIn = await t.api('/api/v1/definitions', {
+        method: 'POST',
+        json: { ...document, name: 'order' },
+      });
+      expect(builtIn.status).toBe(409);
+      expect(check('Error', await builtIn.json())).toEqual([]);
+
+      const forged = await fetch(`${t.baseUrl}/api/v1/callbacks/not-a-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'succeeded', output: null }),
+      });
+      expect(forged.status).toBe(404);
+      expect(check('Error', await forged.json())).toEqual([]);
+      expect(check('CallbackRequest', { status: 'succeeded', output: { ref: 1 } })).toEqual([]);
+      expect(
+        check('CallbackRequest', { status: 'failed', error: { code: 'X' }, retryable: true }),
+      ).toEqual([]);
+      expect(check('CallbackRequest', { status: 'done' })).not.toEqual([]);
+
+      const retired = await t.api('/api/v1/definitions/docs-check?version=1', {
+        method: 'DELETE',
+      });
+      expect(retired.status).toBe(200);
+      const summary = await retired.json();
+      expect(check('Definition', summary)).toEqual([]);
+      expect(summary.retiredAt).toEqual(expect.any(String));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('the error shape of API.md, with details', () => {

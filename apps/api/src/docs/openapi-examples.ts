@@ -105,3 +105,70 @@ export const validationErrorExample = {
 };
 
 export const faultExample = { participant: 'payment', action: 'refund', mode: 'fail', times: 3 };
+
+/** API.md's registration example (without `dependsOn`, which this version refuses). */
+export const travelDefinitionExample = {
+  name: 'travel',
+  version: 1,
+  description: 'Flight, hotel, then payment',
+  deadlineMs: 600000,
+  inputSchema: {
+    type: 'object',
+    required: ['customerId', 'passengers'],
+    properties: {
+      customerId: { type: 'string' },
+      passengers: { type: 'array', minItems: 1, items: { type: 'object' } },
+    },
+  },
+  participants: {
+    flight: { url: 'http://127.0.0.1:4001' },
+    hotel: { url: 'http://127.0.0.1:4002' },
+  },
+  steps: [
+    {
+      name: 'book_flight',
+      participant: 'flight',
+      action: 'book',
+      compensation: 'cancel',
+      timeoutMs: 5000,
+      retry: { maxAttempts: 3, backoffMs: 200, maxBackoffMs: 5000 },
+    },
+    {
+      name: 'book_hotel',
+      participant: 'hotel',
+      action: 'book',
+      compensation: 'cancel',
+      async: true,
+      timeoutMs: 60000,
+    },
+  ],
+};
+
+export const definitionLintErrorExample = {
+  statusCode: 400,
+  error: 'Bad Request',
+  message:
+    "Invalid definition: steps.1.compensation: step 'book_hotel' has no compensation: add `compensation`, the participant operation that undoes `book`.",
+  details: [
+    {
+      path: 'steps.1.compensation',
+      message:
+        "step 'book_hotel' has no compensation: add `compensation`, the participant operation that undoes `book`.",
+    },
+  ],
+};
+
+export const callbackExamples = {
+  succeeded: {
+    summary: 'The work succeeded',
+    value: { status: 'succeeded', output: { bookingRef: 'H-1042' } },
+  },
+  failed: {
+    summary: 'The work failed for good',
+    value: {
+      status: 'failed',
+      error: { code: 'NO_ROOMS', message: 'The hotel is full on those dates.' },
+      retryable: false,
+    },
+  },
+};

@@ -4,10 +4,13 @@ import { demoParticipantNames } from '@app/participants';
 import { SAGA_STATUSES } from '@app/saga-machines';
 import { listSagasQuerySchema } from '../sagas/saga-queries';
 import {
+  callbackExamples,
   compensatedSagaExample,
   createSagaExamples,
+  definitionLintErrorExample,
   eventsExample,
   faultExample,
+  travelDefinitionExample,
 } from './openapi-examples';
 import { zodQueryParameters, type JsonSchema } from './zod-json-schema';
 
@@ -63,6 +66,12 @@ function api(op: Operation, write = false): JsonSchema {
     },
   };
 }
+
+/** A documented error response with a route-specific description. */
+const errorSaying = (description: string): JsonSchema => ({
+  description,
+  content: { 'application/json': { schema: ref('Error') } },
+});
 
 /** A route that needs no key. */
 function open(op: Operation): JsonSchema {
@@ -225,16 +234,64 @@ export function openApiPaths(): Record<string, Record<string, JsonSchema>> {
       ),
     },
   };
+  const definitionName = pathParam('name', 'Definition name, e.g. `order`.', {
+    type: 'string',
+    pattern: '^[a-z][a-z0-9_-]{0,62}$',
+  });
   const definitionRoutes = {
     '/api/v1/definitions': {
       get: api({
         tag: 'definitions',
         operationId: 'listDefinitions',
-        summary: 'Saga definitions',
+        summary: 'Saga definitions, built-in and registered',
+        description:
+          'Built-in definitions first, then registered ones by name and version, retired versions included (`retiredAt`).',
         responses: {
           '200': ok('Every definition and version.', { type: 'array', items: ref('Definition') }),
         },
       }),
+      post: api(
+        {
+          tag: 'definitions',
+          operationId: 'registerDefinition',
+          summary: 'Register a definition (a new version of it)',
+          description:
+            'Linted before it is stored: every problem comes back at once in `details`, each message saying the fix (schema errors, duplicate step names, an unknown participant or operation, a participant host that is not allowed, an `inputSchema` that does not compile, …). Stored in PostgreSQL: every process of the cluster runs it, and sagas keep the version they started on.',
+          requestBody: {
+            required: true,
+            ...json(ref('DefinitionDocument'), { example: travelDefinitionExample }),
+          },
+          responses: {
+            '201': {
+              ...ok('Registered.', ref('DefinitionRegistration')),
+              headers: {
+                Location: {
+                  schema: { type: 'string' },
+                  description: '/api/v1/definitions/{name}?version={version}',
+                },
+              },
+            },
+            '200': ok(
+              'The same name and version with identical content was registered before: nothing changed.',
+              ref('DefinitionRegistration'),
+            ),
+            '400': {
+              description: 'Not a valid definition: `details` names each problem and its fix.',
+              content: {
+                'application/json': {
+                  schema: ref('Error'),
+                  example: definitionLintErrorExample,
+                },
+              },
+            },
+            '409': errorSaying(
+              'A built-in name, or the same name and version with other content (a registered version never changes).',
+            ),
+            '413': error('PayloadTooLarge'),
+          },
+        },
+        true,
+      ),
     },
     '/api/v1/definitions/{name}': {
       get: api({
@@ -242,19 +299,82 @@ export function openApiPaths(): Record<string, Record<string, JsonSchema>> {
         operationId: 'getDefinition',
         summary: 'One definition with its statechart',
         parameters: [
-          pathParam('name', 'Definition name, e.g. `order`.'),
+          definitionName,
           {
             name: 'version',
             in: 'query',
             required: false,
             schema: { type: 'string', pattern: '^\\d+$' },
-            description: 'Default: the latest.',
+            description: 'Default: the latest (a retired one only when every version is retired).',
           },
         ],
         responses: {
           '200': ok('The definition.', ref('DefinitionWithMachine')),
           '400': error('BadRequest'),
           '404': error('NotFound'),
+        },
+      }),
+      delete: api(
+        {
+          tag: 'definitions',
+          operationId: 'retireDefinition',
+          summary: 'Retire a version of a registered definition',
+          description:
+            'New sagas can no longer start on it (409); sagas already on it are not affected. Retired versions stay listed, with `retiredAt`.',
+          parameters: [
+            definitionName,
+            {
+              name: 'version',
+              in: 'query',
+              required: true,
+              schema: { type: 'string', pattern: '^\\d+$' },
+              description: 'The version to retire (without it: 400).',
+            },
+          ],
+          responses: {
+            '200': ok(
+              'Retired (a version retired before answers the same, with its first `retiredAt`).',
+              ref('Definition'),
+            ),
+            '400': error('BadRequest'),
+            '404': error('NotFound'),
+            '409': errorSaying(
+              'A built-in definition, or sagas on this version are not final yet (the message and `details` give the count).',
+            ),
+          },
+        },
+        true,
+      ),
+    },
+    '/api/v1/callbacks/{token}': {
+      post: open({
+        tag: 'callbacks',
+        operationId: 'receiveCallback',
+        summary: 'An async participant reports the outcome of the work it accepted',
+        description:
+          "No API key: the token in the URL (the `callbackUrl` of the participant request) is the credential, bound to one saga, step, kind and retry round. The step's `timeoutMs` bounds the wait; a callback after it is too late (409).",
+        parameters: [
+          pathParam('token', 'From the `callbackUrl` the participant was sent.', {
+            type: 'string',
+            minLength: 1,
+          }),
+        ],
+        requestBody: {
+          required: true,
+          ...json(ref('CallbackRequest'), { examples: callbackExamples }),
+        },
+        responses: {
+          '202': ok('Applied: the saga moves on.', ref('CallbackReceipt')),
+          '200': ok('The same callback again: nothing changed.', ref('CallbackReceipt')),
+          '400': error('BadRequest'),
+          '404': errorSaying('An unknown, altered or forged token.'),
+          '409': errorSaying(
+            'The saga no longer waits for this step (it moved past it: timeout, cancel, another outcome).',
+          ),
+          '413': error('PayloadTooLarge'),
+          '429': errorSaying(
+            'Over SAGA_RATE_LIMIT_PER_MINUTE (when set), counted per client address: there is no key.',
+          ),
         },
       }),
     },
