@@ -56,6 +56,27 @@ describe('statechart visualizer at /ui (issue 4)', () => {
         taken: e.classList.contains('taken'),
       })),
     );
+  /** How the chart sits in its panel: fitted (the default) or 1:1, in CSS pixels. */
+  const fitOf = () =>
+    page.$eval('#diagram', (box) => {
+      const svg = box.querySelector('svg') as SVGSVGElement;
+      const now = box.querySelector('[data-current="true"] rect.box')?.getBoundingClientRect();
+      const panel = box.getBoundingClientRect();
+      return {
+        pressed: document.getElementById('fit-width')!.getAttribute('aria-pressed'),
+        direction: svg.getAttribute('data-direction'),
+        rendered: svg.getBoundingClientRect().width,
+        natural: svg.viewBox.baseVal.width,
+        container: box.clientWidth,
+        scrollWidth: box.scrollWidth,
+        nowInView: now
+          ? now.top >= panel.top &&
+            now.bottom <= panel.bottom &&
+            now.left >= panel.left &&
+            now.right <= panel.right
+          : null,
+      };
+    });
   /** The smallest node label as rendered on screen, in CSS pixels (the SVG may be scaled). */
   const smallestLabelPx = () =>
     page.$eval('#diagram svg', (svg) => {
@@ -212,6 +233,11 @@ describe('statechart visualizer at /ui (issue 4)', () => {
 
   it('a compensated saga: path numbered in order, failed step red, compensations, NOW on COMPENSATED', async () => {
     await openSaga(compensatedId);
+    // It opens fitted to the panel's width (top to bottom), NOW scrolled into view.
+    const fit = await fitOf();
+    expect(fit).toMatchObject({ pressed: 'true', direction: 'DOWN', nowInView: true });
+    expect(fit.rendered).toBeLessThanOrEqual(fit.container);
+    expect(fit.scrollWidth).toBeLessThanOrEqual(fit.container);
     expect(await pathShown()).toEqual(COMPENSATED_PATH);
     expect(await currentState()).toBe('COMPENSATED');
     expect(await toneOf('EXECUTING.arrange_shipping')).toBe('failed');
@@ -262,9 +288,19 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     expect(await page.textContent('#view-note')).toContain('transitions hidden');
     expect(await smallestLabelPx()).toBeGreaterThanOrEqual(12);
 
+    // Fit to width off: the same chart left to right at 1:1, scrolling sideways to NOW.
     await page.click('#fit-width');
-    await screenshot(page, 'saga-compensated-fit');
+    await page.waitForSelector('#diagram[data-fit="false"] svg[data-direction="RIGHT"]');
+    const natural = await fitOf();
+    expect(natural.pressed).toBe('false');
+    expect(Math.abs(natural.rendered - natural.natural)).toBeLessThanOrEqual(1);
+    expect(natural.scrollWidth).toBeGreaterThan(natural.container);
+    expect(natural.nowInView).toBe(true);
+    expect(await drawnEdges()).toHaveLength(12);
+    expect(await smallestLabelPx()).toBeGreaterThanOrEqual(14);
+    await screenshot(page, 'saga-compensated-1to1');
     await page.click('#fit-width');
+    await page.waitForSelector('#diagram[data-fit="true"] svg[data-direction="DOWN"]');
 
     await page.click('#all-transitions');
     await page.waitForSelector('#diagram[data-view="all"]');
@@ -275,9 +311,11 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     expect(all.filter((e) => e.taken)).toHaveLength(COMPENSATED_PATH.length - 1);
     expect(await pathShown()).toEqual(COMPENSATED_PATH);
     expect(await currentState()).toBe('COMPENSATED');
-    await page.click('#fit-width');
+    // Every transition is wider than the panel even top to bottom: it stays readable and
+    // scrolls sideways, NOW in view.
+    expect(await smallestLabelPx()).toBeGreaterThanOrEqual(12);
+    expect((await fitOf()).nowInView).toBe(true);
     await screenshot(page, 'saga-compensated-all');
-    await page.click('#fit-width');
     await page.click('#all-transitions');
     await page.waitForSelector('#diagram[data-view="path"]');
   });
@@ -320,10 +358,16 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     const taken = (await drawnEdges()).filter((e) => e.taken).map((e) => e.edge);
     expect(taken).toContain('COMPENSATING.process_payment→FAILED');
     expect(taken).toHaveLength(FAILED_PATH.length - 1);
+    const fit = await fitOf();
+    expect(fit).toMatchObject({ pressed: 'true', nowInView: true });
+    expect(fit.scrollWidth).toBeLessThanOrEqual(fit.container);
     await screenshot(page, 'saga-failed');
     await page.click('#fit-width');
-    await screenshot(page, 'saga-failed-fit');
+    await page.waitForSelector('#diagram[data-fit="false"]');
+    expect((await fitOf()).nowInView).toBe(true);
+    await screenshot(page, 'saga-failed-1to1');
     await page.click('#fit-width');
+    await page.waitForSelector('#diagram[data-fit="true"]');
   });
 
   it('a definition: the full statechart and each step’s settings', async () => {
@@ -343,6 +387,12 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     const merged = arrows.reduce((n, e) => n + (e.events ?? '').split(' ').length, 0);
     expect(merged).toBe(def.machine.edges.length);
     expect(await smallestLabelPx()).toBeGreaterThanOrEqual(12);
+    expect(
+      await page.$eval(
+        '#diagram [data-state="EXECUTING.process_payment"] text.status',
+        (e) => e.textContent,
+      ),
+    ).toBe('payment.charge');
     const rows = await page.$$eval('#definition-steps tbody tr', (els) =>
       els.map((e) => e.textContent),
     );
@@ -351,9 +401,14 @@ describe('statechart visualizer at /ui (issue 4)', () => {
     expect(rows[2]).toContain('refund');
     expect(rows[2]).toContain('4 attempts');
     await screenshot(page, 'definition-order');
+    // The definition page opens 1:1 (left to right); Fit to width draws it top to bottom.
+    expect(await page.$eval('#fit-width', (e) => e.getAttribute('aria-pressed'))).toBe('false');
     await page.click('#fit-width');
+    await page.waitForSelector('#diagram[data-fit="true"] svg[data-direction="DOWN"]');
+    expect(await smallestLabelPx()).toBeGreaterThanOrEqual(12);
     await screenshot(page, 'definition-order-fit');
     await page.click('#fit-width');
+    await page.waitForSelector('#diagram[data-fit="false"] svg[data-direction="RIGHT"]');
     await page.click('#all-transitions');
     await page.waitForSelector('#diagram[data-view="spine"]');
     expect((await drawnEdges()).length).toBe(11);
@@ -377,7 +432,11 @@ describe('statechart visualizer at /ui (issue 4)', () => {
       };
     });
     expect(widths.doc).toBeLessThanOrEqual(400);
+    // Fitted, but never below the readable size: narrower than that, the chart scrolls sideways
+    // inside its box (the page itself does not), NOW in view.
     expect(widths.inner).toBeGreaterThan(widths.box);
+    expect(await smallestLabelPx()).toBeGreaterThanOrEqual(12);
+    expect((await fitOf()).nowInView).toBe(true);
     await screenshot(page, 'saga-narrow');
     await page.setViewportSize({ width: 1280, height: 800 });
   });

@@ -3,7 +3,13 @@ import { Unauthorized, getJson, streamEvents } from './api.js';
 import { ago, formatDuration, formatTime, h, mount, plural } from './dom.js';
 import { legend } from './legend.js';
 import { highlightOf, takenEdgeIds } from './saga-path.js';
-import { layoutStatechart, renderStatechart, scrollToState, spineEdgeIds } from './statechart.js';
+import {
+  chartDirection,
+  layoutStatechart,
+  renderStatechart,
+  scrollToState,
+  spineEdgeIds,
+} from './statechart.js';
 import {
   COMPENSATION_STATUS_WORDS,
   SAGA_STATUS_WORDS,
@@ -34,15 +40,35 @@ function machineFor(saga) {
 /**
  * The layout for a view of the chart: 'all' lays out every transition; 'path' lays out the
  * definition's main spine and the transitions this saga took (its whole history, so that time
- * travel only recolours). Computed once per definition version, view and set of transitions.
+ * travel only recolours). `fit`: top to bottom, to fit the panel (else left to right, 1:1).
+ * Computed once per definition version, view, direction and set of transitions.
  */
-async function layoutFor(saga, view, states) {
+async function layoutFor(saga, view, states, fit) {
   const machine = await machineFor(saga);
   const only =
     view === 'all' ? null : new Set([...spineEdgeIds(machine), ...takenEdgeIds(machine, states)]);
-  const key = `${saga.definition}@${saga.definitionVersion}:${only ? [...only].sort().join(',') : 'all'}`;
-  if (!layouts.has(key)) layouts.set(key, layoutStatechart(machine, { only }));
+  const direction = chartDirection(fit);
+  const key = `${saga.definition}@${saga.definitionVersion}:${direction}:${only ? [...only].sort().join(',') : 'all'}`;
+  if (!layouts.has(key)) layouts.set(key, layoutStatechart(machine, { only, direction }));
   return layouts.get(key);
+}
+
+/** The entries of an async attempt's acceptance: the participant will call back. */
+const ACCEPTED = new Set(['STEP_ACCEPTED', 'COMPENSATION_ACCEPTED']);
+
+/** `until` as a time of day (with the date when it is not the day of `at`). */
+function clockTime(iso, at) {
+  const d = new Date(iso);
+  const sameDay = new Date(at).toDateString() === d.toDateString();
+  return sameDay ? d.toLocaleTimeString(undefined, { hour12: false }) : formatTime(iso);
+}
+
+/** What an accepted attempt waits for, in words. */
+function acceptedText(e) {
+  const until = e.data?.awaitingCallbackUntil;
+  if (!until) return 'accepted — waiting for callback';
+  const wait = new Date(until) - new Date(e.at);
+  return `accepted — waiting for callback until ${clockTime(until, e.at)}${wait > 0 ? ` (up to ${formatDuration(wait)})` : ''}`;
 }
 
 /** How long the attempt an outcome entry reports took: since its dispatch or previous attempt. */
@@ -55,7 +81,8 @@ function durations(events) {
     const key = `${family}:${e.step}`;
     if (!e.type.endsWith('_STARTED') && since.has(key))
       out.set(e.seq, new Date(e.at) - new Date(since.get(key)));
-    since.set(key, e.at);
+    // An acceptance is not the attempt's end: its outcome counts from the dispatch too.
+    if (!ACCEPTED.has(e.type)) since.set(key, e.at);
   }
   return out;
 }
@@ -77,8 +104,12 @@ export async function sagaPage(root, { id }, signal) {
     view: 'path',
     layout: null,
     scroll: true,
+    // The NOW state last scrolled into view.
+    shownCurrent: null,
+    // Fitted to the panel's width by default; the toggle shows the 1:1 chart.
+    fit: true,
   };
-  const diagram = h('div', { class: 'diagram', id: 'diagram' });
+  const diagram = h('div', { class: 'diagram fit', id: 'diagram' });
   const timeline = h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'History' });
   const header = h('div', { class: 'saga-header' });
   const travel = h('div', { class: 'travel', id: 'travel', role: 'status' });
@@ -102,8 +133,9 @@ export async function sagaPage(root, { id }, signal) {
       type: 'button',
       class: 'small toggle',
       id: 'fit-width',
-      'aria-pressed': 'false',
-      onclick: () => toggleFit(),
+      'aria-pressed': 'true',
+      title: 'On: the chart top to bottom, fitted to the panel. Off: left to right, at 1:1.',
+      onclick: () => toggleFit().catch(() => undefined),
     },
     'Fit to width',
   );
@@ -150,21 +182,20 @@ export async function sagaPage(root, { id }, signal) {
     ),
   );
 
-  /** Fit to width shrinks the whole chart into the panel; by default it keeps text readable. */
-  function toggleFit() {
-    const fit = fitButton.getAttribute('aria-pressed') !== 'true';
-    fitButton.setAttribute('aria-pressed', String(fit));
-    diagram.classList.toggle('fit', fit);
-    if (!fit) {
-      state.scroll = true;
-      renderChart();
-    }
+  /** Fitted (top to bottom, scaled to the panel) or 1:1 (left to right, natural size). */
+  async function toggleFit() {
+    state.fit = !state.fit;
+    fitButton.setAttribute('aria-pressed', String(state.fit));
+    state.layout = await layoutFor(state.saga, state.view, state.replay?.states ?? [], state.fit);
+    diagram.classList.toggle('fit', state.fit);
+    state.scroll = true;
+    renderChart();
   }
 
   async function toggleAll() {
     state.view = state.view === 'all' ? 'path' : 'all';
     allButton.setAttribute('aria-pressed', String(state.view === 'all'));
-    state.layout = await layoutFor(state.saga, state.view, state.replay?.states ?? []);
+    state.layout = await layoutFor(state.saga, state.view, state.replay?.states ?? [], state.fit);
     state.scroll = true;
     renderChart();
   }
@@ -198,7 +229,9 @@ export async function sagaPage(root, { id }, signal) {
             null,
             h(
               'a',
-              { href: `#/definitions/${encodeURIComponent(s.definition)}` },
+              {
+                href: `#/definitions/${encodeURIComponent(s.definition)}?version=${s.definitionVersion}`,
+              },
               `${s.definition} v${s.definitionVersion}`,
             ),
           ),
@@ -252,14 +285,18 @@ export async function sagaPage(root, { id }, signal) {
     const hl = highlightOf(state.layout, states);
     mount(diagram, renderStatechart(state.layout, hl));
     diagram.dataset.view = state.view;
+    diagram.dataset.fit = String(state.fit);
     mount(
       viewNote,
       state.view === 'all'
         ? 'Every transition of the definition; those this saga took are coloured.'
         : `This saga's path and the definition's main flow (each step's success, each undo). ${plural(state.layout.hidden, 'other transition')} hidden: see All transitions.`,
     );
-    if (state.scroll) {
+    // Follow NOW: a new layout, a chosen moment, or the live saga moving on scrolls it into
+    // view; a re-render that changes neither leaves the reader's own scrolling alone.
+    if (state.scroll || hl.current !== state.shownCurrent) {
       state.scroll = false;
+      state.shownCurrent = hl.current;
       scrollToState(diagram, state.layout, hl.current, hl.path[hl.path.length - 2]?.state);
     }
     mount(
@@ -357,6 +394,18 @@ export async function sagaPage(root, { id }, signal) {
                 : null,
               e.type === 'STEP_STARTED' || e.type === 'COMPENSATION_STARTED'
                 ? h('span', { class: 'muted small' }, `${d.participant}.${d.operation}`)
+                : null,
+              ACCEPTED.has(e.type)
+                ? h(
+                    'span',
+                    {
+                      class: 'entry-accepted muted small',
+                      title: d.awaitingCallbackUntil
+                        ? `The participant accepted the work; its callback must come by ${d.awaitingCallbackUntil}, else the attempt times out.`
+                        : null,
+                    },
+                    acceptedText(e),
+                  )
                 : null,
               e.type === 'EVENT_IGNORED'
                 ? h('span', { class: 'muted small' }, String(d.reason ?? ''))
@@ -461,7 +510,7 @@ export async function sagaPage(root, { id }, signal) {
     ]);
     state.saga = saga;
     state.replay = replay;
-    const layout = await layoutFor(saga, state.view, replay.states);
+    const layout = await layoutFor(saga, state.view, replay.states, state.fit);
     if (layout !== state.layout) state.scroll = true;
     state.layout = layout;
     renderHeader();

@@ -59,10 +59,37 @@ function edgeText(edge, byId) {
 }
 
 /**
+ * The two ways the chart is drawn. Fitted (the default): the flow runs top to bottom, so the
+ * chart is about as wide as one column of steps and fits a panel at a readable size (scrolling
+ * down, not sideways); the stylesheet scales it to the panel's width, never below 90 % (labels
+ * stay >= 12.6 px). 1:1: the flow runs left to right at its natural size, scrolling sideways.
+ */
+export function chartDirection(fit) {
+  return fit ? 'DOWN' : 'RIGHT';
+}
+
+/**
+ * An edge that is laid out but never drawn, so that compensating comes after executing when no
+ * drawn transition says so (the path of a saga that has not failed has none between them).
+ */
+function orderingEdges(byId, groups) {
+  if (!byId.has('EXECUTING') || !byId.has('COMPENSATING')) return [];
+  const within = (id, parent) => id === parent || id.startsWith(`${parent}.`);
+  const ordered = [...groups].some(
+    (g) => within(g.source, 'EXECUTING') && within(g.target, 'COMPENSATING'),
+  );
+  if (ordered) return [];
+  return [
+    { id: 'order-executing-compensating', sources: ['EXECUTING'], targets: ['COMPENSATING'] },
+  ];
+}
+
+/**
  * Lays out `machine` once per choice of transitions; the result is drawn many times (time
  * travel only recolours). `only`: the ids of the transitions to lay out and draw (null: all).
+ * `direction`: 'RIGHT' (left to right) or 'DOWN' (top to bottom), see chartDirection().
  */
-export async function layoutStatechart(machine, { only = null } = {}) {
+export async function layoutStatechart(machine, { only = null, direction = 'RIGHT' } = {}) {
   const byId = new Map(machine.nodes.map((n) => [n.id, n]));
   const children = new Map();
   for (const n of machine.nodes) {
@@ -75,7 +102,11 @@ export async function layoutStatechart(machine, { only = null } = {}) {
     if (kids) {
       return {
         id: n.id,
-        layoutOptions: { 'elk.padding': '[top=44,left=24,bottom=24,right=24]' },
+        // Each compound lays out its own children: it needs the direction too.
+        layoutOptions: {
+          'elk.padding': '[top=44,left=24,bottom=24,right=24]',
+          'elk.direction': direction,
+        },
         children: kids.map(elkNode),
       };
     }
@@ -111,7 +142,7 @@ export async function layoutStatechart(machine, { only = null } = {}) {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
-      'elk.direction': 'RIGHT',
+      'elk.direction': direction,
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
       'elk.edgeRouting': 'ORTHOGONAL',
       'elk.json.edgeCoords': 'ROOT',
@@ -130,18 +161,21 @@ export async function layoutStatechart(machine, { only = null } = {}) {
       'elk.padding': '[top=28,left=20,bottom=20,right=20]',
     },
     children: (children.get('') ?? []).map(elkNode),
-    edges: [...groups.values()].map((g) => ({
-      id: g.id,
-      sources: [g.source],
-      targets: [g.target],
-      labels: [
-        {
-          text: g.lines.join('\n'),
-          width: Math.max(...g.lines.map((l) => l.length)) * CHAR_W + 8,
-          height: g.lines.length * LINE_H + 4,
-        },
-      ],
-    })),
+    edges: [
+      ...[...groups.values()].map((g) => ({
+        id: g.id,
+        sources: [g.source],
+        targets: [g.target],
+        labels: [
+          {
+            text: g.lines.join('\n'),
+            width: Math.max(...g.lines.map((l) => l.length)) * CHAR_W + 8,
+            height: g.lines.length * LINE_H + 4,
+          },
+        ],
+      })),
+      ...orderingEdges(byId, groups.values()),
+    ],
   };
   // elk.bundled.js is a classic script served from /ui/vendor (it defines window.ELK).
   const laid = await new window.ELK().layout(graph);
@@ -153,18 +187,21 @@ export async function layoutStatechart(machine, { only = null } = {}) {
   };
   collect(laid);
   const groupById = new Map([...groups.values()].map((g) => [g.id, g]));
-  const edges = (laid.edges ?? []).map((e) => {
-    const g = groupById.get(e.id);
-    const sec = e.sections?.[0];
-    const points = sec ? [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint] : [];
-    return { ...g, points, label: { ...e.labels[0], lines: g.lines } };
-  });
-  // Retry loops sit on top of their state (the flow runs left to right), small, so that they
-  // do not push the layout apart.
+  const edges = (laid.edges ?? [])
+    .filter((e) => groupById.has(e.id))
+    .map((e) => {
+      const g = groupById.get(e.id);
+      const sec = e.sections?.[0];
+      const points = sec ? [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint] : [];
+      return { ...g, points, label: { ...e.labels[0], lines: g.lines } };
+    });
+  // Retry loops sit on top of their state, small, so that they do not push the layout apart:
+  // just right of the middle when the flow runs left to right, near the right end when it runs
+  // down (arrows come in at the top's middle then).
   for (const l of loops.values()) {
     const b = boxes.get(l.source);
     if (!b) continue;
-    const x = b.x + b.width * 0.55;
+    const x = b.x + b.width * (direction === 'DOWN' ? 0.84 : 0.55);
     const y = b.y;
     edges.push({
       ...l,
@@ -184,6 +221,7 @@ export async function layoutStatechart(machine, { only = null } = {}) {
     boxes,
     edges,
     machine,
+    direction,
     all: only === null,
     hidden: only ? machine.edges.filter((e) => !only.has(e.id)).length : 0,
   };
@@ -380,6 +418,7 @@ export function renderStatechart(layout, hl = null) {
     'svg',
     {
       class: `statechart ${layout.all ? 'all-edges' : 'some-edges'}`,
+      'data-direction': layout.direction,
       viewBox: `0 0 ${w} ${ht}`,
       width: w,
       height: ht,
@@ -400,19 +439,51 @@ export function renderStatechart(layout, hl = null) {
 }
 
 /**
+ * Where to scroll one axis of a box of `client` pixels so that [lo, hi] (the state) is in view
+ * with as much as fits of [fromLo, fromHi] (the state the saga came from); null: no change.
+ */
+function scrollAxis(client, scroll, lo, hi, fromLo, fromHi) {
+  if (scroll <= client) return null;
+  const start = Math.min(lo, fromLo ?? lo) - 24;
+  const end = Math.max(hi, fromHi ?? hi) + 24;
+  if (end - start <= client) return Math.max(0, start - (client - (end - start)) / 2);
+  // Both do not fit: the state itself, with the side the saga came from as far as it goes.
+  const cameFromBefore = fromLo !== null && fromLo < lo;
+  return Math.max(0, cameFromBefore ? hi + 24 - client : lo - 24);
+}
+
+/**
  * Scrolls an overflowing diagram box so that the state `id` is in view, with as much as fits of
- * the state the saga came from (`from`), so that the last transition can be read.
+ * the state the saga came from (`from`), so that the last transition can be read. Both axes:
+ * the fitted chart scrolls down, the 1:1 chart sideways.
  */
 export function scrollToState(box, layout, id, from = null) {
   const b = id ? layout.boxes.get(id) : null;
   const svg = box.querySelector('svg');
   if (!b || !svg) return;
   const scale = svg.getBoundingClientRect().width / layout.width;
-  if (box.scrollHeight > box.clientHeight)
-    box.scrollTop = Math.max(0, (b.y + b.height / 2) * scale - box.clientHeight / 2);
-  if (box.scrollWidth <= box.clientWidth) return;
-  const right = (b.x + b.width + 24) * scale;
-  const a = from ? layout.boxes.get(from) : null;
-  const left = a ? (Math.min(a.x, b.x) - 24) * scale : right - box.clientWidth * 0.85;
-  box.scrollLeft = Math.max(0, right - left <= box.clientWidth ? left : right - box.clientWidth);
+  const a = from ? (layout.boxes.get(from) ?? null) : null;
+  const top = scrollAxis(
+    box.clientHeight,
+    box.scrollHeight,
+    b.y * scale,
+    (b.y + b.height) * scale,
+    a ? a.y * scale : null,
+    a ? (a.y + a.height) * scale : null,
+  );
+  if (top !== null) box.scrollTop = top;
+  const left = scrollAxis(
+    box.clientWidth,
+    box.scrollWidth,
+    b.x * scale,
+    (b.x + b.width) * scale,
+    a ? a.x * scale : null,
+    a ? (a.x + a.width) * scale : null,
+  );
+  if (left !== null) box.scrollLeft = left;
+}
+
+/** The first step's state of a definition's chart (where a saga starts executing). */
+export function firstStepState(machine) {
+  return machine.nodes.find((n) => n.kind === 'step')?.id ?? null;
 }

@@ -37,9 +37,11 @@ export const COMPENSATION_STATUS_WORDS = {
 export const HISTORY_WORDS = {
   SAGA_STARTED: 'Saga started',
   STEP_STARTED: 'Step dispatched',
+  STEP_ACCEPTED: 'Step accepted by the participant',
   STEP_SUCCEEDED: 'Step succeeded',
   STEP_FAILED: 'Step attempt failed',
   COMPENSATION_STARTED: 'Compensation dispatched',
+  COMPENSATION_ACCEPTED: 'Compensation accepted by the participant',
   COMPENSATION_SUCCEEDED: 'Compensation succeeded',
   COMPENSATION_FAILED: 'Compensation attempt failed',
   CANCEL_REQUESTED: 'Cancel requested',
@@ -70,7 +72,10 @@ export function historyTone(e) {
       return e.data?.final ? 'comp-failed' : 'warn';
     case 'SAGA_FAILED':
       return 'comp-failed';
+    case 'STEP_ACCEPTED':
+      return 'running';
     case 'COMPENSATION_STARTED':
+    case 'COMPENSATION_ACCEPTED':
     case 'COMPENSATION_SUCCEEDED':
     case 'SAGA_COMPENSATED':
       return 'compensated';
