@@ -94,6 +94,7 @@ describe('startSaga', () => {
         idempotencyKey: 'saga-1:validate_order:execute',
         dispatchId: 'saga-1.validate_order.execute.0',
         timeoutMs: 5000,
+        async: false,
         retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 2000 },
       },
     ]);
