@@ -64,6 +64,12 @@ export type { PersistedSagaSnapshot, SagaStateValue } from './persisted-saga-sna
 export { applySagaEvent, initialSagaSnapshot, replaySaga, startSaga } from './saga-step';
 export type { SagaStepResult } from './saga-step';
 export { pendingCommands, sagaCommand } from './saga-commands';
+export {
+  attemptFailedEvent,
+  attemptSucceededEvent,
+  countedAttempts,
+  isFinalFailure,
+} from './attempt-events';
 export { sagaView } from './saga-view';
 export type { SagaView } from './saga-view';
 export { isFinalStatus } from './is-final-status';

@@ -3,13 +3,20 @@
 // saga decides whether it still waits for that. The receipt of a callback is written in the
 // same transaction as the event it applies, so a repeat is recognised and changes nothing.
 import { Inject, Injectable } from '@nestjs/common';
-import { pendingCommands, type SagaEvent, type StepError } from '@app/saga-machines';
+import {
+  attemptFailedEvent,
+  attemptSucceededEvent,
+  countedAttempts,
+  isFinalFailure,
+  pendingCommands,
+  type PersistedSagaSnapshot,
+  type SagaEvent,
+} from '@app/saga-machines';
 import { z } from 'zod';
 import { canonicalHash } from '../common/canonical-json';
 import { SagaException } from '../errors/saga-exception';
 import { parseRequest } from '../http/zod-request';
 import { SagaRuntime } from '../runtime/saga-runtime.service';
-import { countedAttempts } from '../runtime/step.processor';
 import { SagaStore } from '../runtime/saga-store';
 import { sagaBackoff, StepQueue } from '../runtime/step-queue';
 import { CallbackTokens } from './callback-tokens';
@@ -68,7 +75,7 @@ export class CallbackService {
       });
       if (await this.store.hasCallbackReceipt(receiptKey)) return answer(200);
       const definition = await this.runtime.definitionOf(saga);
-      const retryRound = (saga.snapshot as { context: { retryRound: number } }).context.retryRound;
+      const retryRound = (saga.snapshot as PersistedSagaSnapshot).context.retryRound;
       const command = pendingCommands(definition, saga.snapshot as never).find(
         (c) => c.step === step && c.kind === kind && c.async,
       );
@@ -78,36 +85,23 @@ export class CallbackService {
           `Saga ${sagaId} no longer waits for ${step} (${kind}): it is ${saga.state}. The callback came too late (after the step's timeout, a cancel or another outcome).`,
         );
       }
-      const attempt = countedAttempts(saga, command) + 1;
+      const snapshot = saga.snapshot as PersistedSagaSnapshot;
+      const attempt = countedAttempts(snapshot.context, command) + 1;
       const at = new Date().toISOString();
-      const execute = kind === 'execute';
-      let event: SagaEvent;
-      let retryLater = false;
-      if (report.status === 'succeeded') {
-        event = {
-          type: execute ? 'STEP_SUCCEEDED' : 'COMPENSATION_SUCCEEDED',
-          step,
-          attempt,
-          output: report.output ?? null,
-          at,
-        };
-      } else {
-        const error: StepError = {
-          code: report.error.code,
-          message: report.error.message ?? `${step} reported ${report.error.code}`,
-          retryable: report.retryable === true,
-        };
-        const final = !error.retryable || attempt >= command.retry.maxAttempts;
-        retryLater = !final;
-        const type = execute
-          ? final
-            ? 'STEP_FAILED'
-            : 'STEP_ATTEMPT_FAILED'
-          : final
-            ? 'COMPENSATION_FAILED'
-            : 'COMPENSATION_ATTEMPT_FAILED';
-        event = { type, step, attempt, error, at };
-      }
+      const event: SagaEvent =
+        report.status === 'succeeded'
+          ? attemptSucceededEvent(command, attempt, report.output, at)
+          : attemptFailedEvent(
+              command,
+              attempt,
+              {
+                code: report.error.code,
+                message: report.error.message ?? `${step} reported ${report.error.code}`,
+                retryable: report.retryable === true,
+              },
+              at,
+            );
+      const retryLater = report.status === 'failed' && !isFinalFailure(event);
       const outcome = await this.runtime.apply(sagaId, event, 'client', {
         lastRead: saga,
         inTransaction: (m) => this.store.insertCallbackReceipt(m, receiptKey, binding),

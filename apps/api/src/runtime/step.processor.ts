@@ -8,8 +8,13 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import {
+  attemptFailedEvent,
+  attemptSucceededEvent,
+  countedAttempts,
+  isFinalFailure,
   pendingCommands,
   sagaView,
+  type PersistedSagaSnapshot,
   type SagaCommand,
   type SagaEvent,
   type StepError,
@@ -33,19 +38,7 @@ import {
 } from './step-queue';
 
 export type StepJobResult =
-  | { outcome: 'succeeded' | 'failed' | 'deadline' | 'accepted' }
-  | { outcome: 'skipped'; reason: string };
-
-/** The attempts a step (or its compensation) has counted so far in this round. */
-export function countedAttempts(
-  saga: Pick<SagaInstanceEntity, 'snapshot'>,
-  command: Pick<SagaCommand, 'step' | 'kind'>,
-): number {
-  const steps = (saga.snapshot as { context?: { steps?: StepLike[] } }).context?.steps ?? [];
-  const step = steps.find((s) => s.name === command.step);
-  return (command.kind === 'execute' ? step?.attempts : step?.compensation?.attempts) ?? 0;
-}
-type StepLike = { name: string; attempts: number; compensation: { attempts: number } | null };
+  { outcome: 'succeeded' | 'failed' | 'deadline' } | { outcome: 'skipped'; reason: string };
 
 @Injectable()
 export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -130,7 +123,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     const execute = command.kind === 'execute';
     // An async attempt ends by callback or timeout, not by this job failing, so its number is
     // the saga's own count (which every outcome, callback or not, advances).
-    const counted = countedAttempts(saga, command);
+    const counted = countedAttempts((saga.snapshot as PersistedSagaSnapshot).context, command);
     if (command.async && data.awaiting && counted < data.awaiting.attempt) {
       // Woken before the attempt's deadline (a retry of this job after a failed park, or a
       // moved delay) while still no outcome: keep waiting. Only the deadline times it out.
@@ -148,7 +141,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
               step: command.step,
               kind: command.kind,
               item: null,
-              round: (saga.snapshot as { context: { retryRound: number } }).context.retryRound,
+              round: (saga.snapshot as PersistedSagaSnapshot).context.retryRound,
             }),
           )
         : undefined;
@@ -206,12 +199,9 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
       await this.delayJob(job, token, { ...data, awaiting: { attempt, until } }, until);
     }
     if (!failure) {
-      const result = { step: command.step, attempt, output: output ?? null, at };
       await this.runtime.apply(
         saga.id,
-        execute
-          ? { type: 'STEP_SUCCEEDED', ...result }
-          : { type: 'COMPENSATION_SUCCEEDED', ...result },
+        attemptSucceededEvent(command, attempt, output, at),
         'worker',
         { lastRead: saga },
       );
@@ -219,17 +209,9 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
       return { outcome: 'succeeded' };
     }
     const error = toStepError(failure.error);
-    const final = !error.retryable || attempt >= command.retry.maxAttempts;
-    const type = execute
-      ? final
-        ? 'STEP_FAILED'
-        : 'STEP_ATTEMPT_FAILED'
-      : final
-        ? 'COMPENSATION_FAILED'
-        : 'COMPENSATION_ATTEMPT_FAILED';
-    await this.runtime.apply(saga.id, { type, step: command.step, attempt, error, at }, 'worker', {
-      lastRead: saga,
-    });
+    const event = attemptFailedEvent(command, attempt, error, at);
+    const final = isFinalFailure(event);
+    await this.runtime.apply(saga.id, event, 'worker', { lastRead: saga });
     observe(final ? 'failed' : 'retrying', error.code);
     if (final) return { outcome: 'failed' };
     // Recorded; now let BullMQ schedule the next attempt with backoff (which honours a
@@ -245,27 +227,14 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
     command: SagaCommand,
     attempt: number,
   ): Promise<StepJobResult> {
-    const execute = command.kind === 'execute';
     const error: StepError = {
       code: 'TIMEOUT',
       message: `${command.step} ${command.kind}: no callback within ${command.timeoutMs} ms of attempt ${attempt}`,
       retryable: true,
     };
-    const final = attempt >= command.retry.maxAttempts;
-    const type = execute
-      ? final
-        ? 'STEP_FAILED'
-        : 'STEP_ATTEMPT_FAILED'
-      : final
-        ? 'COMPENSATION_FAILED'
-        : 'COMPENSATION_ATTEMPT_FAILED';
-    const outcome = await this.runtime.apply(
-      saga.id,
-      { type, step: command.step, attempt, error, at: new Date().toISOString() },
-      'worker',
-      { lastRead: saga },
-    );
-    if (!outcome.applied || final) return { outcome: 'failed' };
+    const event = attemptFailedEvent(command, attempt, error, new Date().toISOString());
+    const outcome = await this.runtime.apply(saga.id, event, 'worker', { lastRead: saga });
+    if (!outcome.applied || isFinalFailure(event)) return { outcome: 'failed' };
     const data = { ...(job.data as StepJobData), awaiting: undefined };
     const backoff = sagaBackoff(attempt, command.retry.backoffMs, command.retry.maxBackoffMs);
     return this.delayJob(job, token, data, Date.now() + backoff);
