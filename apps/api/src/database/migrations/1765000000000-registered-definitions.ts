@@ -25,13 +25,9 @@ export class RegisteredDefinitions1765000000000 implements MigrationInterface {
       step text NOT NULL,
       kind text NOT NULL,
       received_at timestamptz NOT NULL)`);
-    await q.query(
-      `CREATE INDEX saga_instance_definition_idx ON saga.saga_instance (definition, definition_version) WHERE finished_at IS NULL`,
-    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX saga.saga_instance_definition_idx`);
     await q.query(`DROP TABLE saga.callback_receipt`);
     await q.query(`DROP TABLE saga.service_secret`);
     await q.query(`DROP TABLE saga.saga_definition`);
