@@ -203,14 +203,45 @@ describe('registered definitions', () => {
       'inputSchema',
       /unknown keyword: "requird"/,
     );
+    const st = (name: string, extra: Record<string, unknown> = {}) => ({
+      name,
+      participant: 'flight',
+      action: 'x',
+      compensation: 'y',
+      ...extra,
+    });
     await rejected(
-      doc('later', {
+      doc('cycle', { steps: [st('a', { dependsOn: ['b'] }), st('b', { dependsOn: ['a'] })] }),
+      'steps.0.dependsOn',
+      /a → b → a depend on each other in a cycle.*remove one of these dependencies/,
+    );
+    await rejected(
+      doc('unknown-dep', { steps: [st('a', { dependsOn: ['nope'] })] }),
+      'steps.0.dependsOn.0',
+      /depends on 'nope', which is not a step of this definition/,
+    );
+    await rejected(
+      doc('after-pivot', {
+        steps: [st('a'), st('b', { pivot: true, compensation: undefined }), st('c')],
+      }),
+      'steps.2.compensation',
+      /runs after the pivot 'b', where nothing is compensated: remove its compensation/,
+    );
+    await rejected(
+      doc('beside-pivot', {
         steps: [
-          { name: 'a', participant: 'flight', action: 'x', compensation: 'y', dependsOn: [] },
+          st('a'),
+          st('b', { dependsOn: ['a'], pivot: true, compensation: undefined }),
+          st('c', { dependsOn: ['a'] }),
         ],
       }),
-      'steps.0.dependsOn',
-      /not supported yet/,
+      'steps.2.dependsOn',
+      /runs neither before nor after the pivot 'b'/,
+    );
+    await rejected(
+      doc('lonely-concurrency', { steps: [st('a', { concurrency: 2 })] }),
+      'steps.0.concurrency',
+      /concurrency but no forEach/,
     );
     await rejected(
       doc('async-builtin', {

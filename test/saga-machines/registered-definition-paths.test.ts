@@ -66,7 +66,9 @@ describe('npm run paths -- <definition.json>', () => {
     );
     const r = run(file);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/steps\.0\.compensation: Required\. Every step needs a compensation/);
+    expect(r.stderr).toMatch(
+      /steps\.0\.compensation: step 'charge' has no compensation: add `compensation`/,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

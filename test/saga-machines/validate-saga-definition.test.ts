@@ -33,7 +33,7 @@ describe('validateSagaDefinition', () => {
     const definition = clone() as unknown as Record<string, any>;
     delete definition.steps[2].compensation;
     expect(() => validateSagaDefinition(definition)).toThrow(
-      'steps.2.compensation: Required. Every step needs a compensation that undoes its action.',
+      "steps.2.compensation: step 'process_payment' has no compensation: add `compensation`, the participant operation that undoes `charge`, or mark it `pivot: true`.",
     );
   });
 

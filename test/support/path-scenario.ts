@@ -104,7 +104,8 @@ export function scenarioOf(definition: SagaDefinition, path: CompensationPath): 
         const s = stepOf(e.step);
         faults.push({
           participant: s.participant,
-          action: s.compensation,
+          // A compensation event names a step that has one.
+          action: s.compensation as string,
           mode: e.type === 'COMPENSATION_ATTEMPT_FAILED' ? 'transient' : 'fail',
           times: 1,
         });

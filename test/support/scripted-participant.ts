@@ -34,11 +34,19 @@ export interface ScriptedParticipant {
   requests: ReceivedRequest[];
   /** Requests for one saga, step and kind, oldest first. */
   callsFor(sagaId: string, step: string, kind?: 'execute' | 'compensate'): ReceivedRequest[];
+  /** From now on, answer this saga's step with `answers` (one per attempt) instead. */
+  rescript(
+    sagaId: string,
+    step: string,
+    kind: 'execute' | 'compensate',
+    answers: ScriptedAnswer[],
+  ): void;
   close(): Promise<void>;
 }
 
 export async function startScriptedParticipant(): Promise<ScriptedParticipant> {
   const requests: ReceivedRequest[] = [];
+  const overrides = new Map<string, ScriptedAnswer[]>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -51,7 +59,12 @@ export async function startScriptedParticipant(): Promise<ScriptedParticipant> {
         // recorded as is
       }
       requests.push({ path: req.url ?? '', headers: req.headers, raw, body, at: Date.now() });
-      const script = body?.input?.script?.[body.step]?.[body.kind] as ScriptedAnswer[] | undefined;
+      // A forEach item may have its own script: `script[step]['execute:<index>']`.
+      const byStep = body?.input?.script?.[body.step];
+      const override = overrides.get(`${body.sagaId}:${body.step}:${body.kind}`);
+      const script = (override ??
+        (body.itemIndex !== undefined ? byStep?.[`${body.kind}:${body.itemIndex}`] : undefined) ??
+        byStep?.[body.kind]) as ScriptedAnswer[] | undefined;
       const answer: ScriptedAnswer = script?.[Math.min(script.length, body.attempt ?? 1) - 1] ?? {
         status: 200,
         body: { ok: true, operation: body.operation },
@@ -85,6 +98,7 @@ export async function startScriptedParticipant(): Promise<ScriptedParticipant> {
       requests.filter(
         (r) => r.body.sagaId === sagaId && r.body.step === step && r.body.kind === kind,
       ),
+    rescript: (sagaId, step, kind, answers) => overrides.set(`${sagaId}:${step}:${kind}`, answers),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

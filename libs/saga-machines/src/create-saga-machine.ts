@@ -5,6 +5,8 @@ import type { SagaContext, SagaMachineInput } from './saga-context';
 import * as update from './saga-context-updates';
 import type { SagaEvent } from './saga-events';
 import { validateSagaDefinition } from './validate-saga-definition';
+import { buildFlowMachine } from './create-flow-machine';
+import { isFlowDefinition } from './step-graph';
 
 /** The COMPENSATING child that waits for the step in flight when a CANCEL arrived. */
 export const AWAITING_IN_FLIGHT_STEP = 'awaiting_in_flight_step';
@@ -82,7 +84,10 @@ export function createSagaMachine(definition: SagaDefinition): SagaMachine {
   const cached = machines.get(definition);
   if (cached) return cached;
   validateSagaDefinition(definition);
-  const machine = buildMachine(definition);
+  // Same context, events and input: the flow machine only arranges its states differently.
+  const machine = isFlowDefinition(definition)
+    ? (buildFlowMachine(definition) as unknown as SagaMachine)
+    : buildMachine(definition);
   machines.set(definition, machine);
   return machine;
 }

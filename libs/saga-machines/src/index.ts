@@ -22,6 +22,7 @@ export type {
 export { FINAL_STATUSES, SAGA_STATUSES } from './saga-context';
 export type {
   CompensationRecord,
+  ItemRecord,
   SagaContext,
   SagaError,
   SagaMachineInput,
@@ -36,7 +37,9 @@ export {
   DEFINITION_NAME_PATTERN,
   PARTICIPANT_NAME_PATTERN,
   httpParticipantSchema,
+  JSON_POINTER_PATTERN,
   MAX_DURATION_MS,
+  MAX_ITEMS,
   MAX_STEPS,
   RESERVED_STEP_NAMES,
   STEP_NAME_PATTERN,
@@ -76,3 +79,7 @@ export { isFinalStatus } from './is-final-status';
 export { sagaStatePath } from './saga-state-path';
 export { sagaMachineGraph } from './saga-machine-graph';
 export type { SagaGraphEdge, SagaGraphNode, SagaMachineGraph } from './saga-machine-graph';
+export { isFlowDefinition, stepGraph } from './step-graph';
+export type { StepGraph } from './step-graph';
+export { forEachInputIssues, forEachItems, resolveJsonPointer } from './json-pointer';
+export { FLOW_STEP_STATES, FLOW_UNDO_STATES } from './create-flow-machine';

@@ -1,7 +1,10 @@
 import type { SagaContext } from './saga-context';
 
-/** A saga machine's state value: a top-level state, or `{ EXECUTING: step }` and the like. */
-export type SagaStateValue = string | { [state: string]: string };
+/**
+ * A saga machine's state value: a top-level state, `{ EXECUTING: step }` and the like, or for
+ * a flow definition (parallel regions) `{ EXECUTING: { <step>: 'running' | … } }`.
+ */
+export type SagaStateValue = string | { [state: string]: string | { [region: string]: string } };
 
 /**
  * The JSON-safe persisted snapshot of a saga machine (xstate's `getPersistedSnapshot`, passed

@@ -11,7 +11,9 @@ export interface SagaCommand {
   participant: string;
   /** The participant action or compensation to call. */
   operation: string;
-  /** Stable across every attempt and every redelivery: `sagaId:step:kind`. */
+  /** `forEach` steps: which item this invocation is for (its index and value in the input). */
+  item?: { index: number; value: unknown };
+  /** Stable across every attempt and every redelivery: `sagaId:step:kind` (`:index` for items). */
   idempotencyKey: string;
   /** Deterministic and unique per dispatch (a RETRY from FAILED makes a new one); no `:` (BullMQ). */
   dispatchId: string;

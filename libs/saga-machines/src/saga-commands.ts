@@ -1,66 +1,106 @@
-import { AWAITING_IN_FLIGHT_STEP } from './create-saga-machine';
 import type { PersistedSagaSnapshot } from './persisted-saga-snapshot';
 import type { SagaCommand } from './saga-command';
-import type { SagaContext } from './saga-context';
+import type { CompensationRecord, SagaContext, StepRecord, StepStatus } from './saga-context';
 import type { SagaDefinition } from './saga-definition';
-import { childOfPath, sagaStatePath, statusOfPath } from './saga-state-path';
+import { forEachItems } from './json-pointer';
 
 /**
- * The command for running `step`'s action (`execute`) or compensation (`compensate`).
- * The idempotency key is the same for every attempt and every round; the dispatch id changes
- * with the retry round, so a RETRY from FAILED becomes a new job rather than a deduplicated one.
+ * The command for running `step`'s action (`execute`) or compensation (`compensate`), for one
+ * item of a forEach step when `itemIndex` is given. The idempotency key is the same for every
+ * attempt and every round; the dispatch id changes with the retry round, so a RETRY from
+ * FAILED becomes a new job rather than a deduplicated one.
  */
 export function sagaCommand(
   definition: SagaDefinition,
   context: SagaContext,
   kind: SagaCommand['kind'],
   step: string,
+  itemIndex?: number,
 ): SagaCommand {
   const stepIndex = definition.steps.findIndex((s) => s.name === step);
   const spec = definition.steps[stepIndex];
   if (!spec) throw new RangeError(`Definition '${definition.name}' has no step '${step}'.`);
+  const item =
+    itemIndex === undefined || spec.forEach === undefined
+      ? undefined
+      : { index: itemIndex, value: (forEachItems(context.input, spec.forEach) ?? [])[itemIndex] };
+  const suffix = item ? `:${item.index}` : '';
   return {
     kind,
     sagaId: context.sagaId,
     step,
     stepIndex,
     participant: spec.participant,
-    operation: kind === 'execute' ? spec.action : spec.compensation,
-    idempotencyKey: `${context.sagaId}:${step}:${kind}`,
-    dispatchId: `${context.sagaId}.${step}.${kind}.${context.retryRound}`,
+    operation: kind === 'execute' ? spec.action : (spec.compensation ?? ''),
+    ...(item ? { item } : {}),
+    idempotencyKey: `${context.sagaId}:${step}:${kind}${suffix}`,
+    dispatchId: `${context.sagaId}.${step}.${kind}.${context.retryRound}${item ? `.${item.index}` : ''}`,
     timeoutMs: spec.timeoutMs,
     async: (kind === 'execute' ? spec.async : spec.compensationAsync) === true,
     retry: { ...(kind === 'execute' ? spec.retry : (spec.compensationRetry ?? spec.retry)) },
   };
 }
 
-/** What entering the state at `path` asks the runtime to do (nothing for waits and finals). */
-export function commandsOnEntry(
+/** An invocation of a step: the step itself, or one item of a forEach step. */
+interface Invocation {
+  status: StepStatus;
+  compensation: CompensationRecord | null;
+  index?: number;
+}
+
+function invocations(record: StepRecord | undefined): Invocation[] {
+  if (!record) return [];
+  return record.items ?? [record];
+}
+
+const compensationRuns = (i: Invocation | undefined) => i?.compensation?.status === 'running';
+
+/**
+ * The commands a transition asks for: every invocation (a step, or an item) whose action or
+ * compensation started running between `before` and `after`, in definition order.
+ */
+export function commandsBetween(
   definition: SagaDefinition,
-  path: string,
-  context: SagaContext,
+  before: SagaContext,
+  after: SagaContext,
 ): SagaCommand[] {
-  const child = childOfPath(path);
-  if (child === null || child === AWAITING_IN_FLIGHT_STEP) return [];
-  const status = statusOfPath(path);
-  if (status === 'EXECUTING') return [sagaCommand(definition, context, 'execute', child)];
-  if (status === 'COMPENSATING') return [sagaCommand(definition, context, 'compensate', child)];
-  return [];
+  const commands: SagaCommand[] = [];
+  after.steps.forEach((record, i) => {
+    const previous = before.steps[i];
+    const earlier = new Map(invocations(previous).map((inv) => [inv.index, inv]));
+    for (const inv of invocations(record)) {
+      const was = earlier.get(inv.index);
+      if (inv.status === 'running' && was?.status !== 'running') {
+        commands.push(sagaCommand(definition, after, 'execute', record.name, inv.index));
+      }
+      if (compensationRuns(inv) && !compensationRuns(was)) {
+        commands.push(sagaCommand(definition, after, 'compensate', record.name, inv.index));
+      }
+    }
+  });
+  return commands;
 }
 
 /**
- * The command(s) the saga is waiting on, with the dispatch ids they were first issued with:
- * for crash recovery, which re-enqueues them (deduplicated by dispatch id). While a cancel
- * waits for the step in flight, that step's execution is what is awaited.
+ * The commands the saga is waiting on, with the dispatch ids they were first issued with: for
+ * crash recovery, which re-enqueues them (deduplicated by dispatch id). Every invocation whose
+ * action or compensation runs is awaited, including the one a cancel waits for.
  */
 export function pendingCommands(
   definition: SagaDefinition,
   persisted: PersistedSagaSnapshot,
 ): SagaCommand[] {
-  const path = sagaStatePath(persisted.value);
-  if (childOfPath(path) === AWAITING_IN_FLIGHT_STEP) {
-    const inFlight = persisted.context.steps.find((s) => s.status === 'running');
-    return inFlight ? [sagaCommand(definition, persisted.context, 'execute', inFlight.name)] : [];
+  const { context } = persisted;
+  const commands: SagaCommand[] = [];
+  for (const record of context.steps) {
+    for (const inv of invocations(record)) {
+      if (inv.status === 'running') {
+        commands.push(sagaCommand(definition, context, 'execute', record.name, inv.index));
+      }
+      if (compensationRuns(inv)) {
+        commands.push(sagaCommand(definition, context, 'compensate', record.name, inv.index));
+      }
+    }
   }
-  return commandsOnEntry(definition, path, persisted.context);
+  return commands;
 }

@@ -34,6 +34,19 @@ export interface CompensationRecord {
   error: StepError | null;
 }
 
+/** One item of a `forEach` step: its own invocation, outcome and compensation. */
+export interface ItemRecord {
+  /** Position in the input array (0-based); part of the item's idempotency key. */
+  index: number;
+  status: StepStatus;
+  /** Attempts of the current round. */
+  attempts: number;
+  output: unknown;
+  error: StepError | null;
+  /** null until the item's compensation is first dispatched. */
+  compensation: CompensationRecord | null;
+}
+
 export interface StepRecord {
   name: string;
   status: StepStatus;
@@ -44,6 +57,8 @@ export interface StepRecord {
   error: StepError | null;
   /** null until the compensation is first dispatched. */
   compensation: CompensationRecord | null;
+  /** `forEach` steps only: one record per item, from the step's start on. */
+  items?: ItemRecord[];
 }
 
 /** The saga's error: what made it compensate (or, when FAILED, the compensation that failed). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stepGraphIssues } from './step-graph-issues';
 
 /** Longest timeout, backoff or deadline a definition may ask for: one hour. */
 export const MAX_DURATION_MS = 60 * 60 * 1000;
@@ -6,6 +7,11 @@ export const MAX_DURATION_MS = 60 * 60 * 1000;
 export const MAX_STEPS = 50;
 /** A state name the machine uses itself, so no step may take it. */
 export const RESERVED_STEP_NAMES: readonly string[] = ['awaiting_in_flight_step'];
+/** A `forEach` pointer: RFC 6901, non-empty (the input itself is not a list of items). */
+export const JSON_POINTER_PATTERN = /^(\/([^~/]|~[01])*)+$/;
+/** Most items a `forEach` step runs over. */
+export const MAX_ITEMS = 1000;
+
 /** Step names become statechart state names, history entries and job ids: keep them plain. */
 export const STEP_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 /** Definition names appear in URLs, job data and the visualizer. */
@@ -68,14 +74,40 @@ export const sagaStepDefinitionSchema = z
       }),
     participant: requiredString('the participant service'),
     action: requiredString('the participant action'),
-    compensation: requiredString('the compensation'),
+    compensation: requiredString('the compensation').optional(),
     timeoutMs: durationMs('timeout per attempt'),
     retry: retryPolicySchema,
     compensationRetry: retryPolicySchema.optional(),
     async: z.boolean({ error: 'Must be true or false.' }).optional(),
     compensationAsync: z.boolean({ error: 'Must be true or false.' }).optional(),
+    dependsOn: z
+      .array(requiredString('a step name'), { error: 'Must be an array of step names.' })
+      .max(MAX_STEPS, { error: `Has more than ${MAX_STEPS} entries.` })
+      .optional(),
+    forEach: z
+      .string({ error: 'Must be a JSON Pointer string such as /passengers.' })
+      .regex(JSON_POINTER_PATTERN, {
+        error: 'Must be a JSON Pointer into the input, such as /passengers.',
+      })
+      .optional(),
+    concurrency: z
+      .number({ error: 'Must be a number.' })
+      .int({ error: 'Must be a whole number.' })
+      .min(1, { error: 'Must be at least 1.' })
+      .max(MAX_ITEMS, { error: `Must be at most ${MAX_ITEMS}.` })
+      .optional(),
+    pivot: z.boolean({ error: 'Must be true or false.' }).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((step, ctx) => {
+    if (step.concurrency !== undefined && step.forEach === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['concurrency'],
+        message: `Step '${step.name}' has concurrency but no forEach: concurrency only bounds the items of a forEach step.`,
+      });
+    }
+  });
 
 /** Names of participants and operations: they become URL path segments and job data. */
 export const PARTICIPANT_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -162,4 +194,9 @@ export const sagaDefinitionSchema = z
       .record(z.string(), z.unknown(), { error: 'Must be a JSON Schema object.' })
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((definition, ctx) => {
+    for (const issue of stepGraphIssues(definition.steps)) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }
+  });

@@ -16,8 +16,11 @@ export interface SagaStepDefinition {
   participant: string;
   /** The participant's action (e.g. `charge`). */
   action: string;
-  /** The participant's compensation that semantically undoes `action` (e.g. `refund`). */
-  compensation: string;
+  /**
+   * The participant's compensation that semantically undoes `action` (e.g. `refund`). Only the
+   * pivot and the steps after it have none: nothing is compensated once the pivot succeeded.
+   */
+  compensation?: string;
   /** One attempt that runs longer than this counts as a retryable failed attempt. */
   timeoutMs: number;
   retry: RetryPolicy;
@@ -30,6 +33,24 @@ export interface SagaStepDefinition {
   async?: boolean;
   /** Likewise for the compensation. @default false */
   compensationAsync?: boolean;
+  /**
+   * The steps that must have succeeded before this one starts. When any step of a definition
+   * has `dependsOn`, the steps form exactly the declared graph (a step without it starts at
+   * once); otherwise each step depends on the one before.
+   */
+  dependsOn?: string[];
+  /**
+   * A JSON Pointer into the saga input naming an array of 1–1000 items: the step runs once
+   * per item, and its output is the array of item outputs.
+   */
+  forEach?: string;
+  /** With `forEach`: how many items run at once. @default 1 (one after another, in index order) */
+  concurrency?: number;
+  /**
+   * The point of no return: once it has succeeded nothing is compensated; the steps after it
+   * are retried and one that still fails ends the saga FAILED, to be resumed forward by RETRY.
+   */
+  pivot?: boolean;
 }
 
 /** A participant reached over HTTP: each attempt is `POST <url>/<operation>`. */
@@ -38,7 +59,10 @@ export interface HttpParticipantDefinition {
   url: string;
 }
 
-/** A saga definition: a named, versioned list of steps run in order, compensated in reverse. */
+/**
+ * A saga definition: named, versioned steps run in order (or as the graph their `dependsOn`
+ * declares), compensated in reverse.
+ */
 export interface SagaDefinition {
   name: string;
   version: number;

@@ -18,6 +18,8 @@ export interface StartEvent {
 export interface StepSucceededEvent {
   type: 'STEP_SUCCEEDED';
   step: string;
+  /** `forEach` steps: the item's index. */
+  item?: number;
   attempt: number;
   output: unknown;
   at: string;
@@ -26,6 +28,8 @@ export interface StepSucceededEvent {
 export interface StepAttemptFailedEvent {
   type: 'STEP_ATTEMPT_FAILED';
   step: string;
+  /** `forEach` steps: the item's index. */
+  item?: number;
   attempt: number;
   error: StepError;
   at: string;
@@ -34,6 +38,8 @@ export interface StepAttemptFailedEvent {
 export interface StepFailedEvent {
   type: 'STEP_FAILED';
   step: string;
+  /** `forEach` steps: the item's index. */
+  item?: number;
   attempt: number;
   error: StepError;
   at: string;
@@ -41,6 +47,8 @@ export interface StepFailedEvent {
 export interface CompensationSucceededEvent {
   type: 'COMPENSATION_SUCCEEDED';
   step: string;
+  /** `forEach` steps: the item's index. */
+  item?: number;
   attempt: number;
   output: unknown;
   at: string;
@@ -48,6 +56,8 @@ export interface CompensationSucceededEvent {
 export interface CompensationAttemptFailedEvent {
   type: 'COMPENSATION_ATTEMPT_FAILED';
   step: string;
+  /** `forEach` steps: the item's index. */
+  item?: number;
   attempt: number;
   error: StepError;
   at: string;
@@ -56,6 +66,8 @@ export interface CompensationAttemptFailedEvent {
 export interface CompensationFailedEvent {
   type: 'COMPENSATION_FAILED';
   step: string;
+  /** `forEach` steps: the item's index. */
+  item?: number;
   attempt: number;
   error: StepError;
   at: string;

@@ -1,3 +1,4 @@
+import { countedAttempts } from './attempt-events';
 import type { SagaCommand } from './saga-command';
 import type { SagaContext } from './saga-context';
 import type { SagaEvent } from './saga-events';
@@ -13,12 +14,14 @@ function stepAndAttempt(event: SagaEvent): Pick<HistoryRecord, 'step' | 'attempt
 /** The history entry that records an accepted machine event (replayable: `event` is set). */
 export function eventRecord(event: SagaEvent, after: SagaContext): HistoryRecord {
   const base = { ...stepAndAttempt(event), at: event.at, event };
+  const item = 'item' in event && event.item !== undefined ? { item: event.item } : {};
   const failure = (type: HistoryType, final: boolean): HistoryRecord => {
     const error = 'error' in event ? event.error : null;
     return {
       ...base,
       type,
       data: {
+        ...item,
         code: error?.code ?? null,
         message: error?.message ?? null,
         // An attempt failure is retryable by definition: it says another attempt follows.
@@ -35,13 +38,17 @@ export function eventRecord(event: SagaEvent, after: SagaContext): HistoryRecord
         data: { definition: after.definition, version: after.definitionVersion },
       };
     case 'STEP_SUCCEEDED':
-      return { ...base, type: 'STEP_SUCCEEDED', data: { output: event.output ?? null } };
+      return { ...base, type: 'STEP_SUCCEEDED', data: { ...item, output: event.output ?? null } };
     case 'STEP_ATTEMPT_FAILED':
       return failure('STEP_FAILED', false);
     case 'STEP_FAILED':
       return failure('STEP_FAILED', true);
     case 'COMPENSATION_SUCCEEDED':
-      return { ...base, type: 'COMPENSATION_SUCCEEDED', data: { output: event.output ?? null } };
+      return {
+        ...base,
+        type: 'COMPENSATION_SUCCEEDED',
+        data: { ...item, output: event.output ?? null },
+      };
     case 'COMPENSATION_ATTEMPT_FAILED':
       return failure('COMPENSATION_FAILED', false);
     case 'COMPENSATION_FAILED':
@@ -80,9 +87,7 @@ export function ignoredRecord(event: SagaEvent, reason: string, fallbackAt: stri
  * dispatch and for the first attempt of the fresh round a RETRY from FAILED starts.
  */
 function startingAttempt(command: SagaCommand, context: SagaContext): number {
-  const step = context.steps.find((s) => s.name === command.step);
-  const counted = command.kind === 'execute' ? step?.attempts : step?.compensation?.attempts;
-  return (counted ?? 0) + 1;
+  return countedAttempts(context, command) + 1;
 }
 
 /**
@@ -103,6 +108,7 @@ export function commandRecord(
       operation: command.operation,
       idempotencyKey: command.idempotencyKey,
       dispatchId: command.dispatchId,
+      ...(command.item ? { item: command.item.index } : {}),
     },
     at,
     event: null,
@@ -124,7 +130,8 @@ export function finalRecord(
   if (status === 'FAILED') {
     return {
       ...base,
-      step: context.compensationError?.step ?? null,
+      // A compensation that failed, or (past the pivot) the step that could not go forward.
+      step: context.compensationError?.step ?? context.error?.step ?? null,
       type: 'SAGA_FAILED',
       data: { error: context.compensationError, cause: context.error },
     };

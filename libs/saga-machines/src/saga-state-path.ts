@@ -1,11 +1,18 @@
 import type { SagaStatus } from './saga-context';
 import type { SagaStateValue } from './persisted-saga-snapshot';
 
-/** The state value as a dotted path, e.g. `EXECUTING.process_payment` or `COMPENSATED`. */
+/**
+ * The state value as a dotted path, e.g. `EXECUTING.process_payment` or `COMPENSATED`. With
+ * parallel regions, every active one, comma-separated: `EXECUTING.book_flight,EXECUTING.book_hotel`.
+ */
 export function sagaStatePath(value: SagaStateValue): string {
   if (typeof value === 'string') return value;
   const [top, child] = Object.entries(value)[0];
-  return `${top}.${child}`;
+  if (typeof child === 'string') return `${top}.${child}`;
+  const active = Object.entries(child)
+    .filter(([, state]) => state === 'running')
+    .map(([region]) => `${top}.${region}`);
+  return active.length > 0 ? active.join(',') : top;
 }
 
 /** The top-level state of a dotted path, which is the saga's status. */

@@ -4,7 +4,7 @@ import { describeIgnoredEvent } from './describe-ignored-event';
 import type { PersistedSagaSnapshot } from './persisted-saga-snapshot';
 import type { SagaCommand } from './saga-command';
 import { commandRecord, eventRecord, finalRecord, ignoredRecord } from './saga-history-records';
-import { commandsOnEntry } from './saga-commands';
+import { commandsBetween } from './saga-commands';
 import type { SagaMachineInput } from './saga-context';
 import type { SagaDefinition } from './saga-definition';
 import { sagaEventSchema } from './saga-event-schema';
@@ -19,7 +19,7 @@ export interface SagaStepResult {
   /** JSON-safe persisted snapshot; the same object that was passed in when the event was ignored. */
   snapshot: PersistedSagaSnapshot;
   view: SagaView;
-  /** What the new state asks for (only on entering a step or compensation state). */
+  /** What the new state asks for: every action or compensation that started running. */
   commands: SagaCommand[];
   /** The event's own entry first (`event` set), then derived entries (`event` null). */
   history: HistoryRecord[];
@@ -65,7 +65,7 @@ function step(
   const snapshot = persist(machine, after);
   const path = sagaStatePath(snapshot.value);
   const entered = path !== prevPath;
-  const commands = entered ? commandsOnEntry(definition, path, snapshot.context) : [];
+  const commands = commandsBetween(definition, persisted.context, snapshot.context);
   const history = [eventRecord(event, snapshot.context)];
   history.push(...commands.map((command) => commandRecord(command, event.at, snapshot.context)));
   const status = statusOfPath(path);

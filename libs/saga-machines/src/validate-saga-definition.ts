@@ -6,11 +6,11 @@ import { MAX_DURATION_MS, sagaDefinitionSchema } from './saga-definition-schema'
 // is chosen by the last path segment and appended to zod's (already specific) message.
 const HINTS: Record<string, string> = {
   steps:
-    'A saga runs its steps in order; list them as [{ name, participant, action, compensation, timeoutMs, retry }].',
+    'A saga runs its steps in order (or as their dependsOn say); list them as [{ name, participant, action, compensation, timeoutMs, retry }].',
   name: 'Step names become statechart states: use unique snake_case names such as reserve_inventory.',
   participant: 'Name the participant service that runs the action, e.g. payment.',
   action: 'Name the participant action the step runs, e.g. charge.',
-  compensation: 'Every step needs a compensation that undoes its action.',
+  compensation: 'Name the participant operation that undoes its action, e.g. refund.',
   timeoutMs: `Give each attempt a timeout in whole milliseconds, at most ${MAX_DURATION_MS}.`,
   maxAttempts: 'Use a whole number from 1 to 20 (attempts in all, the first included).',
   backoffMs: 'Use whole milliseconds from 0 up to maxBackoffMs.',
@@ -27,6 +27,8 @@ const HINTS: Record<string, string> = {
 };
 
 function hintFor(path: PropertyKey[], code: string): string {
+  // The step-graph rules write their own fix into the message.
+  if (code === 'custom') return '';
   if (code === 'unrecognized_keys') {
     return 'Remove it or check its spelling: definitions accept only known fields.';
   }

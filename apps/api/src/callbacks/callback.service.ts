@@ -77,7 +77,11 @@ export class CallbackService {
       const definition = await this.runtime.definitionOf(saga);
       const retryRound = (saga.snapshot as PersistedSagaSnapshot).context.retryRound;
       const command = pendingCommands(definition, saga.snapshot as never).find(
-        (c) => c.step === step && c.kind === kind && c.async,
+        (c) =>
+          c.step === step &&
+          c.kind === kind &&
+          (c.item?.index ?? null) === (binding.item ?? null) &&
+          c.async,
       );
       if (!command || retryRound !== binding.round) {
         throw new SagaException(

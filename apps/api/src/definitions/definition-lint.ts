@@ -23,16 +23,6 @@ export { DEFINITION_DEFAULTS } from '@app/saga-machines';
 /** Operation names become the last path segment of `POST <url>/<operation>`. */
 const OPERATION_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
-/** Fields of the contract that a later version of the service runs; refused with a reason. */
-const NOT_YET: Record<string, string> = {
-  dependsOn:
-    'parallel steps (dependsOn) are not supported yet: list the steps in the order they run',
-  forEach:
-    'per-item steps (forEach) are not supported yet: run the items inside one participant call',
-  concurrency: 'concurrency goes with forEach, which is not supported yet: remove it',
-  pivot: 'the pivot (pivot: true) is not supported yet: give the step a compensation',
-};
-
 export interface LintContext {
   /** Built-in participants and their operations. */
   builtInParticipants: ReadonlyMap<string, readonly string[]>;
@@ -57,36 +47,8 @@ function invalid(message: string, details: ErrorDetail[]): never {
   throw new SagaException('INVALID_REQUEST', message, details);
 }
 
-/** The fields of later issues, named with what to do instead. */
-function notYetSupported(doc: Record<string, unknown>): ErrorDetail[] {
-  const found: ErrorDetail[] = [];
-  if (!Array.isArray(doc.steps)) return found;
-  doc.steps.forEach((step: unknown, i) => {
-    if (!isObject(step)) return;
-    for (const [field, why] of Object.entries(NOT_YET)) {
-      if (field in step) found.push({ path: `steps.${i}.${field}`, message: `${why}.` });
-    }
-  });
-  return found;
-}
-
 function stepLabel(d: SagaDefinition, i: number): string {
   return `step '${d.steps[i].name}'`;
-}
-
-/** The engine's messages, reworded where the step's own name makes the fix plainer. */
-function friendlier(issue: ErrorDetail, doc: Record<string, unknown>): ErrorDetail {
-  const m = /^steps\.(\d+)\.compensation$/.exec(issue.path);
-  const step = m && Array.isArray(doc.steps) ? doc.steps[Number(m[1])] : undefined;
-  if (m && isObject(step) && step.compensation === undefined) {
-    const name = typeof step.name === 'string' ? step.name : `#${m[1]}`;
-    const action = typeof step.action === 'string' ? ` \`${step.action}\`` : ' its action';
-    return {
-      path: issue.path,
-      message: `step '${name}' has no compensation: add \`compensation\`, the participant operation that undoes${action}.`,
-    };
-  }
-  return issue;
 }
 
 /** Problems that make the definition unusable here. */
@@ -114,6 +76,7 @@ function serviceErrors(d: SagaDefinition, ctx: LintContext): ErrorDetail[] {
       ['action', step.action],
       ['compensation', step.compensation],
     ] as const) {
+      if (op === undefined) continue;
       const path = `steps.${i}.${field}`;
       if (Object.hasOwn(http, step.participant)) {
         if (!OPERATION_PATTERN.test(op)) {
@@ -218,7 +181,7 @@ function warningsFor(d: SagaDefinition, ctx: LintContext): ErrorDetail[] {
   }
   d.steps.forEach((step, i) => {
     const policy = step.compensationRetry ?? step.retry;
-    if (policy.maxAttempts === 1) {
+    if (step.compensation !== undefined && policy.maxAttempts === 1) {
       warnings.push({
         path: `steps.${i}.${step.compensationRetry ? 'compensationRetry' : 'retry'}.maxAttempts`,
         message: `${stepLabel(d, i)}: its compensation gets one attempt, so one glitch leaves the saga FAILED for a person: give compensationRetry more attempts.`,
@@ -239,15 +202,13 @@ export function lintDefinitionDocument(body: unknown, ctx: LintContext): LintRes
       { path: '', message: 'must be an object: { "name", "steps": [ … ] }' },
     ]);
   }
-  const notYet = notYetSupported(body);
-  if (notYet.length) invalid(`Invalid definition: ${notYet[0].message}`, notYet);
   const versionGiven = body.version !== undefined;
   let definition: SagaDefinition;
   try {
     definition = validateSagaDefinition(withDefinitionDefaults(body));
   } catch (err) {
     if (!(err instanceof SagaDefinitionError)) throw err;
-    const issues = err.issues.map((i) => friendlier(i, body));
+    const issues = err.issues;
     invalid(
       `Invalid definition: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
       issues,

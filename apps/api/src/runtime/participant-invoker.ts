@@ -25,6 +25,8 @@ export class StepTimeoutError extends Error {
 export type CallContext = Omit<ParticipantCallContext, 'signal'> & {
   /** Where an async participant reports the outcome (async commands only). */
   callbackUrl?: string;
+  /** forEach steps: the item this invocation is for. */
+  item?: { index: number; value: unknown };
 };
 
 /** A StepError, plus how long the participant asked to wait before the next attempt. */
@@ -117,6 +119,7 @@ export class ParticipantInvoker {
         input: ctx.input,
         outputs: ctx.outputs,
         ...(ctx.kind === 'compensate' ? { forwardOutput: ctx.forwardOutput ?? null } : {}),
+        ...(ctx.item ? { item: ctx.item.value, itemIndex: ctx.item.index } : {}),
         ...(ctx.callbackUrl ? { callbackUrl: ctx.callbackUrl } : {}),
       });
       const headers: Record<string, string> = {

@@ -120,6 +120,10 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
       if (s.status !== 'pending' && s.status !== 'running' && s.status !== 'failed')
         outputs[s.name] = s.output;
     const stepRecord = view.steps.find((s) => s.name === command.step);
+    // Compensating one item of a forEach step undoes that item's output.
+    const forwardRecord = command.item
+      ? stepRecord?.items?.find((i) => i.index === command.item?.index)
+      : stepRecord;
     const execute = command.kind === 'execute';
     // An async attempt ends by callback or timeout, not by this job failing, so its number is
     // the saga's own count (which every outcome, callback or not, advances).
@@ -140,7 +144,7 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
               sagaId: command.sagaId,
               step: command.step,
               kind: command.kind,
-              item: null,
+              item: command.item?.index ?? null,
               round: (saga.snapshot as PersistedSagaSnapshot).context.retryRound,
             }),
           )
@@ -158,9 +162,10 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
           idempotencyKey: command.idempotencyKey,
           input: (saga.snapshot as { context?: { input?: unknown } }).context?.input ?? null,
           outputs,
-          forwardOutput: execute ? undefined : stepRecord?.output,
+          forwardOutput: execute ? undefined : forwardRecord?.output,
           attempt,
           callbackUrl,
+          item: command.item,
         },
         this.shutdown.signal,
         definition,

@@ -14,7 +14,7 @@ export function toSagaResponse(saga: SagaInstanceEntity, definition: SagaDefinit
     state: v.state,
     input: ctx?.input ?? null,
     output: v.output ?? null,
-    steps: v.steps.map((s) => ({
+    steps: v.steps.map((s, i) => ({
       name: s.name,
       status: s.status,
       attempts: s.attempts,
@@ -32,6 +32,21 @@ export function toSagaResponse(saga: SagaInstanceEntity, definition: SagaDefinit
             error: s.compensation.error,
           }
         : null,
+      // forEach steps: one entry per item, from the step's start on.
+      ...(definition.steps[i]?.forEach !== undefined
+        ? {
+            items: (s.items ?? []).map((item) => ({
+              index: item.index,
+              status: item.status,
+              attempts: item.attempts,
+              output: item.output ?? null,
+              error: item.error,
+              compensation: item.compensation
+                ? { status: item.compensation.status, attempts: item.compensation.attempts }
+                : null,
+            })),
+          }
+        : {}),
     })),
     error: v.error,
     requiresManualIntervention: v.requiresManualIntervention,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SAGA_STATUSES, type SagaStatus } from '@app/saga-machines';
+import { forEachInputIssues, MAX_ITEMS, SAGA_STATUSES, type SagaStatus } from '@app/saga-machines';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ParticipantRegistry } from '../participants/participant-registry';
 import { canonicalHash } from '../common/canonical-json';
@@ -52,6 +52,14 @@ export class SagasService {
     }
     const entry = await this.definitions.forNewSaga(req.definition, req.version);
     const input = entry.parseInput(req.input);
+    const itemIssues = forEachInputIssues(entry.definition, input, MAX_ITEMS);
+    if (itemIssues.length > 0) {
+      throw new SagaException(
+        'INVALID_REQUEST',
+        `Invalid input: ${itemIssues.map((i) => i.message).join('; ')}`,
+        itemIssues,
+      );
+    }
     const outcome = await this.runtime.start({
       definition: entry.definition,
       registered: entry.source === 'registered',
