@@ -3,15 +3,20 @@ import type { SagaStateValue } from './persisted-saga-snapshot';
 
 /**
  * The state value as a dotted path, e.g. `EXECUTING.process_payment` or `COMPENSATED`. With
- * parallel regions, every active one, comma-separated: `EXECUTING.book_flight,EXECUTING.book_hotel`.
+ * parallel regions, every active one, comma-separated, in `stepOrder` (the definition's steps):
+ * `EXECUTING.book_flight,EXECUTING.book_hotel`.
  */
-export function sagaStatePath(value: SagaStateValue): string {
+export function sagaStatePath(value: SagaStateValue, stepOrder?: readonly string[]): string {
   if (typeof value === 'string') return value;
   const [top, child] = Object.entries(value)[0];
   if (typeof child === 'string') return `${top}.${child}`;
+  // In definition order: a stored snapshot's keys come back in PostgreSQL's jsonb order.
+  const rank = (region: string) => stepOrder?.indexOf(region) ?? 0;
   const active = Object.entries(child)
     .filter(([, state]) => state === 'running')
-    .map(([region]) => `${top}.${region}`);
+    .map(([region]) => region)
+    .sort((a, b) => rank(a) - rank(b))
+    .map((region) => `${top}.${region}`);
   return active.length > 0 ? active.join(',') : top;
 }
 

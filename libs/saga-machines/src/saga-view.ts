@@ -26,10 +26,13 @@ export function sagaOutput(context: SagaContext): Record<string, unknown> {
   return Object.fromEntries(context.steps.map((step) => [step.name, step.output]));
 }
 
-/** The API view of a persisted saga snapshot (pure; the definition is for symmetry/validation). */
-export function sagaView(_definition: SagaDefinition, persisted: PersistedSagaSnapshot): SagaView {
+/** The API view of a persisted saga snapshot (pure; the definition orders parallel states). */
+export function sagaView(definition: SagaDefinition, persisted: PersistedSagaSnapshot): SagaView {
   const { context } = persisted;
-  const state = sagaStatePath(persisted.value);
+  const state = sagaStatePath(
+    persisted.value,
+    definition.steps.map((s) => s.name),
+  );
   const status = statusOfPath(state);
   return {
     status,
