@@ -162,7 +162,8 @@ describe('API docs at /docs and /docs-json', () => {
       Object.keys(fromZod.properties.steps.items.properties),
     );
     expect(step.additionalProperties).toBe(false);
-    expect(step.required).toEqual(['name', 'participant', 'action', 'compensation']);
+    // compensation is optional: the pivot and the steps after it have none.
+    expect(step.required).toEqual(['name', 'participant', 'action']);
     expect(step.properties.timeoutMs.default).toBe(5000);
     expect(step.properties.retry.default).toEqual({
       maxAttempts: 3,

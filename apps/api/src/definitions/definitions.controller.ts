@@ -43,12 +43,15 @@ export function definitionSummary(e: DefinitionEntry) {
       name: s.name,
       participant: s.participant,
       action: s.action,
-      compensation: s.compensation,
+      compensation: s.compensation ?? null,
       timeoutMs: s.timeoutMs,
       retry: s.retry,
       compensationRetry: s.compensationRetry ?? s.retry,
       async: s.async === true,
       compensationAsync: s.compensationAsync === true,
+      ...(s.dependsOn ? { dependsOn: s.dependsOn } : {}),
+      ...(s.forEach !== undefined ? { forEach: s.forEach, concurrency: s.concurrency ?? 1 } : {}),
+      ...(s.pivot ? { pivot: true } : {}),
     })),
   };
 }

@@ -121,16 +121,48 @@ export const responseSchemas: Record<string, JsonSchema> = {
     output: {},
     error: stepError,
   }),
-  Step: object({
-    name: { type: 'string', example: 'validate_order' },
-    status: { type: 'string', enum: STEP_STATUS_VALUES },
-    attempts: { type: 'integer', minimum: 0 },
-    startedAt: nullableTimestamp,
-    finishedAt: nullableTimestamp,
-    output: { description: "The participant's result, or null." },
-    error: stepError,
-    compensation: nullable(ref('Compensation')),
-  }),
+  Step: object(
+    {
+      name: { type: 'string', example: 'validate_order' },
+      status: { type: 'string', enum: STEP_STATUS_VALUES },
+      attempts: { type: 'integer', minimum: 0 },
+      startedAt: nullableTimestamp,
+      finishedAt: nullableTimestamp,
+      output: { description: "The participant's result, or null." },
+      error: stepError,
+      compensation: nullable(ref('Compensation')),
+      items: {
+        type: 'array',
+        description: 'forEach steps only: one entry per item, from the step start on.',
+        items: {
+          type: 'object',
+          properties: {
+            index: { type: 'integer', minimum: 0 },
+            status: { type: 'string', enum: STEP_STATUS_VALUES },
+            attempts: { type: 'integer', minimum: 0 },
+            output: {},
+            error: stepError,
+            compensation: {
+              type: ['object', 'null'],
+              properties: { status: { type: 'string' }, attempts: { type: 'integer' } },
+            },
+          },
+        },
+      },
+    },
+    {
+      required: [
+        'name',
+        'status',
+        'attempts',
+        'startedAt',
+        'finishedAt',
+        'output',
+        'error',
+        'compensation',
+      ],
+    },
+  ),
   Saga: object({
     id: { type: 'string', format: 'uuid' },
     definition: { type: 'string', example: 'order' },
@@ -203,27 +235,54 @@ export const responseSchemas: Record<string, JsonSchema> = {
       }),
     },
   }),
-  DefinitionStep: object({
-    name: { type: 'string' },
-    participant: {
-      type: 'string',
-      description: "A key of the definition's `participants` (HTTP), or a built-in participant.",
+  DefinitionStep: object(
+    {
+      name: { type: 'string' },
+      participant: {
+        type: 'string',
+        description: "A key of the definition's `participants` (HTTP), or a built-in participant.",
+      },
+      action: { type: 'string' },
+      compensation: {
+        type: ['string', 'null'],
+        description: 'null for the pivot and the steps after it.',
+      },
+      timeoutMs: { type: 'integer' },
+      retry: retryPolicy,
+      compensationRetry: retryPolicy,
+      async: {
+        type: 'boolean',
+        description:
+          'The action ends by callback (`POST /api/v1/callbacks/{token}`), not by its reply.',
+      },
+      compensationAsync: {
+        type: 'boolean',
+        description: 'The compensation ends by callback, not by its reply.',
+      },
+      dependsOn: {
+        type: 'array',
+        items: { type: 'string' },
+        description:
+          'Steps that must have succeeded first; steps whose dependencies are met run in parallel.',
+      },
+      forEach: { type: 'string', description: 'JSON Pointer to an array of 1–1000 input items.' },
+      concurrency: { type: 'integer', minimum: 1, description: 'forEach items run at once.' },
+      pivot: { type: 'boolean', description: 'The point of no return.' },
     },
-    action: { type: 'string' },
-    compensation: { type: 'string' },
-    timeoutMs: { type: 'integer' },
-    retry: retryPolicy,
-    compensationRetry: retryPolicy,
-    async: {
-      type: 'boolean',
-      description:
-        'The action ends by callback (`POST /api/v1/callbacks/{token}`), not by its reply.',
+    {
+      required: [
+        'name',
+        'participant',
+        'action',
+        'compensation',
+        'timeoutMs',
+        'retry',
+        'compensationRetry',
+        'async',
+        'compensationAsync',
+      ],
     },
-    compensationAsync: {
-      type: 'boolean',
-      description: 'The compensation ends by callback, not by its reply.',
-    },
-  }),
+  ),
   HttpParticipant: object({
     url: {
       type: 'string',

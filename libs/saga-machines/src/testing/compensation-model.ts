@@ -1,9 +1,7 @@
-import type { SagaContext } from '../saga-context';
 import type { SagaDefinition } from '../saga-definition';
 import type { SagaEvent, StepError } from '../saga-events';
 import type { PersistedSagaSnapshot } from '../persisted-saga-snapshot';
-import { AWAITING_IN_FLIGHT_STEP } from '../create-saga-machine';
-import { childOfPath, sagaStatePath, statusOfPath } from '../saga-state-path';
+import { sagaStatePath, statusOfPath } from '../saga-state-path';
 
 /** Bounds that keep the explored graph finite (and the number of paths reasonable). */
 export interface CompensationModelOptions {
@@ -34,8 +32,10 @@ const fatal: StepError = { code: 'MODEL_FATAL', message: 'fails for good', retry
 const transient: StepError = { code: 'MODEL_TRANSIENT', message: 'flaky', retryable: true };
 
 /**
- * The events worth sending in a state: only those about the step the saga waits for, so that
- * the traversal explores outcomes rather than junk (junk is for the property tests).
+ * The events worth sending in a state: outcomes of every invocation in flight (a step, an item
+ * of a forEach step, or a compensation), read from the context, so that the traversal explores
+ * outcomes rather than junk (junk is for the property tests). With parallel steps that means
+ * every interleaving of their outcomes.
  */
 export function compensationModelEvents(
   _definition: SagaDefinition,
@@ -44,52 +44,63 @@ export function compensationModelEvents(
   const o = resolve(options);
   return (snapshot) => {
     const { context } = snapshot;
-    const path = sagaStatePath(snapshot.value);
-    const status = statusOfPath(path);
-    const child = childOfPath(path);
+    const status = statusOfPath(sagaStatePath(snapshot.value));
     const at = o.at;
     const cancels = o.cancelReasons.map((reason): SagaEvent => ({ type: 'CANCEL', reason, at }));
     if (status === 'STARTED') return [{ type: 'START', at }, ...cancels];
     if (status === 'FAILED') {
       return context.retryRound < o.maxRetryRounds ? [{ type: 'RETRY', at }] : [];
     }
-    if (child === null) return [];
-    if (status === 'EXECUTING' || child === AWAITING_IN_FLIGHT_STEP) {
-      const step = status === 'EXECUTING' ? child : runningStep(context);
-      if (!step) return [];
-      const attempts = context.steps.find((s) => s.name === step)?.attempts ?? 0;
-      const attempt = attempts + 1;
-      const events: SagaEvent[] = [
-        { type: 'STEP_SUCCEEDED', step, attempt, output: { by: step }, at },
-        { type: 'STEP_FAILED', step, attempt, error: fatal, at },
-      ];
-      // After a cancel an attempt failure ends the step, so it is always worth exploring then.
-      if (attempts < o.maxAttemptFailures || status !== 'EXECUTING') {
-        events.push({ type: 'STEP_ATTEMPT_FAILED', step, attempt, error: transient, at });
+    if (status !== 'EXECUTING' && status !== 'COMPENSATING') return [];
+    // While a cancel (or, in a flow, a failure) is being settled, an attempt failure ends the
+    // step, so it is always worth exploring then.
+    const settling = status !== 'EXECUTING' || context.cancel !== null;
+    const events: SagaEvent[] = [];
+    for (const s of context.steps) {
+      for (const inv of s.items ?? [s]) {
+        const item = 'index' in inv ? { item: inv.index } : {};
+        if (inv.status === 'running') {
+          const attempt = inv.attempts + 1;
+          const step = s.name;
+          events.push(
+            { type: 'STEP_SUCCEEDED', step, ...item, attempt, output: { by: step }, at },
+            { type: 'STEP_FAILED', step, ...item, attempt, error: fatal, at },
+          );
+          if (inv.attempts < o.maxAttemptFailures || settling) {
+            events.push({
+              type: 'STEP_ATTEMPT_FAILED',
+              step,
+              ...item,
+              attempt,
+              error: transient,
+              at,
+            });
+          }
+        }
+        if (inv.compensation?.status === 'running' && inv.status === 'compensating') {
+          const attempts = inv.compensation.attempts;
+          const attempt = attempts + 1;
+          const step = s.name;
+          events.push(
+            { type: 'COMPENSATION_SUCCEEDED', step, ...item, attempt, output: { undid: step }, at },
+            { type: 'COMPENSATION_FAILED', step, ...item, attempt, error: fatal, at },
+          );
+          if (attempts < o.maxAttemptFailures) {
+            events.push({
+              type: 'COMPENSATION_ATTEMPT_FAILED',
+              step,
+              ...item,
+              attempt,
+              error: transient,
+              at,
+            });
+          }
+        }
       }
-      return status === 'EXECUTING' ? [...events, ...cancels] : events;
     }
-    const attempts = context.steps.find((s) => s.name === child)?.compensation?.attempts ?? 0;
-    const attempt = attempts + 1;
-    const events: SagaEvent[] = [
-      { type: 'COMPENSATION_SUCCEEDED', step: child, attempt, output: { undid: child }, at },
-      { type: 'COMPENSATION_FAILED', step: child, attempt, error: fatal, at },
-    ];
-    if (attempts < o.maxAttemptFailures) {
-      events.push({
-        type: 'COMPENSATION_ATTEMPT_FAILED',
-        step: child,
-        attempt,
-        error: transient,
-        at,
-      });
-    }
+    if (status === 'EXECUTING' && context.cancel === null) events.push(...cancels);
     return events;
   };
-}
-
-function runningStep(context: SagaContext): string | undefined {
-  return context.steps.find((s) => s.status === 'running')?.name;
 }
 
 /**
@@ -105,7 +116,10 @@ export function serializeCompensationState(snapshot: Snapshotish): string {
     steps: context.steps.map((s) => {
       const inProgress = s.status === 'running' || s.status === 'compensating';
       const attempts = s.status === 'compensating' ? s.compensation?.attempts : s.attempts;
-      return `${s.status}/${s.compensation?.status ?? '-'}${inProgress ? `/${attempts}` : ''}`;
+      const items = (s.items ?? [])
+        .map((i) => `${i.status}/${i.compensation?.status ?? '-'}/${i.attempts}`)
+        .join(',');
+      return `${s.status}/${s.compensation?.status ?? '-'}${inProgress ? `/${attempts}` : ''}${items ? `[${items}]` : ''}`;
     }),
     retryRound: context.retryRound,
     cancel: context.cancel?.reason ?? null,
