@@ -20,6 +20,9 @@ export function describeIgnoredEvent(
   if (status === 'FAILED') {
     return `The saga is FAILED: only RETRY is accepted, not ${event.type}.`;
   }
+  if (event.type === 'CANCEL' && status === 'EXECUTING') {
+    return 'The saga is already stopping (a step failed or a cancel came), or its pivot has started and can no longer be undone: the cancel changes nothing.';
+  }
   if (event.type === 'CANCEL') {
     return `The saga is ${status}: a cancel is only accepted in STARTED or EXECUTING.`;
   }
