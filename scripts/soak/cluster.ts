@@ -222,7 +222,25 @@ export class SoakCluster {
         (h): h is ServiceHandle =>
           h !== null && (h.proc.exitCode !== null || h.proc.signalCode !== null),
       )
-      .map((h) => `${h.name} exited (${h.proc.exitCode ?? h.proc.signalCode})`);
+      .map((h) => {
+        const why = this.lastWords(h);
+        return `${h.name} exited (${h.proc.exitCode ?? h.proc.signalCode})${why ? `: ${why}` : ''}`;
+      });
+  }
+
+  /**
+   * What a dead process said last about why (its fatal line, or what it wrote to stderr), from
+   * its log: the summary carries the reason even when the logs themselves are not kept.
+   */
+  private lastWords(h: ServiceHandle): string {
+    const file = path.join(this.opts.logDir, `${h.name}.log`);
+    if (!fs.existsSync(file)) return '';
+    const text = fs.readFileSync(file, 'utf8');
+    const own = text.slice(Math.max(0, text.lastIndexOf(`--- ${h.name} pid ${h.proc.pid} start`)));
+    const lines = own
+      .split('\n')
+      .filter((l) => l && !l.startsWith('---') && (!l.startsWith('{') || l.includes('"level":60')));
+    return lines.slice(-12).join(' | ').slice(0, 3000);
   }
 
   private track(proc: ChildProcess, name: string): void {
@@ -233,8 +251,10 @@ export class SoakCluster {
     const sink = fs.createWriteStream(file, { flags: 'a' });
     proc.stdout?.pipe(sink, { end: false });
     proc.stderr?.pipe(sink, { end: false });
-    proc.once('exit', (code, signal) => {
-      this.children.delete(proc);
+    proc.once('exit', () => this.children.delete(proc));
+    // 'close', not 'exit': at 'exit' the pipes may still hold the process's last lines (the
+    // stack of a crash), and they would come after the sink was ended, and be lost.
+    proc.once('close', (code, signal) => {
       sink.end(
         `--- ${name} pid ${proc.pid} exited (${code ?? signal}) at ${new Date().toISOString()}\n`,
       );

@@ -6,11 +6,14 @@ import { InvalidEnvironmentError, loadConfig } from './config/app-config';
 import { developmentApiKey } from './config/development-api-key';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
 import { createRootLogger } from './logging/root-logger';
+import { installUncaughtErrorHandlers } from './logging/uncaught-errors';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   // JSON lines on stdout at LOG_LEVEL; Nest's own lines go through the same logger.
   const log = createRootLogger({ level: config.logLevel });
+  // An error nobody handled: logged with its stack; exit 1 unless it is a lost connection.
+  installUncaughtErrorHandlers(log);
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {

@@ -2,6 +2,7 @@ import { participantEntities, participantMigrations } from '@app/participants';
 import type { DataSourceOptions } from 'typeorm';
 import { CreateRequestEntity } from './create-request.entity';
 import { FaultEntity } from './fault.entity';
+import { GuardedPgClient } from './guarded-pg-client';
 import { SagaTables1764000000000 } from './migrations/1764000000000-saga-tables';
 import { RegisteredDefinitions1765000000000 } from './migrations/1765000000000-registered-definitions';
 import { SagaEventEntity } from './saga-event.entity';
@@ -22,6 +23,7 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
     ],
     migrationsTransactionMode: 'all',
     synchronize: false,
-    extra: { max: poolSize },
+    // GuardedPgClient: a connection lost right after it was opened must not end the process.
+    extra: { max: poolSize, Client: GuardedPgClient },
   };
 }

@@ -26,16 +26,29 @@ const UNAVAILABLE_MESSAGES = [
   /Connection is closed/i, // ioredis
 ];
 
+/**
+ * TypeORM's errors for a query on a connection it has already given back. Our transactions run
+ * their queries one after the other inside the callback, so this happens only when the
+ * connection was lost mid-transaction: TypeORM releases it on the connection's 'error' event,
+ * and the next statement (or the COMMIT) then fails with one of these instead of a pg error.
+ */
+const RELEASED_CONNECTION_ERRORS = new Set([
+  'QueryRunnerAlreadyReleasedError',
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
+
 /** Whether `err` (or its cause / TypeORM's driverError) says a dependency is unreachable. */
 export function isDependencyUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 4) return false;
   const e = err as {
+    name?: unknown;
     code?: unknown;
     message?: unknown;
     driverError?: unknown;
     cause?: unknown;
     errors?: unknown;
   };
+  if (typeof e.name === 'string' && RELEASED_CONNECTION_ERRORS.has(e.name)) return true;
   if (
     typeof e.code === 'string' &&
     (UNAVAILABLE_SQLSTATES.has(e.code) || e.code.startsWith('08') || UNAVAILABLE_ERRNOS.has(e.code))

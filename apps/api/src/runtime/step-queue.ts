@@ -11,6 +11,7 @@ import {
   type JobsOptions,
   type Processor,
 } from 'bullmq';
+import { GuardedPgClient } from '../database/guarded-pg-client';
 
 export const STEP_QUEUE_NAME = 'saga-steps';
 
@@ -89,6 +90,9 @@ function backendFor(conn: QueueConnection) {
     migrate: true,
     schema: 'bullmq',
     max: 4,
+    // For the pool's connections (guarded-pg-client.ts). A worker's dedicated LISTEN client is
+    // BullMQ's own: the process's last-resort handler covers it (logging/uncaught-errors.ts).
+    Client: GuardedPgClient,
   };
   return {
     backend: 'postgres' as const,
