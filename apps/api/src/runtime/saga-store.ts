@@ -54,8 +54,41 @@ function rowFields(result: SagaStepResult) {
   };
 }
 
+/** The version-guarded snapshot write ($1..$11, see commit()). */
+const UPDATE_SNAPSHOT_SQL = `UPDATE saga.saga_instance
+    SET status = $1, state = $2, snapshot = $3::jsonb, error_step = $4, error_code = $5,
+        requires_manual_intervention = $6, updated_at = $7, finished_at = $8,
+        version = version + 1, last_seq = last_seq + $9
+  WHERE id = $10 AND version = $11`;
+
+/**
+ * History rows from a JSON array parameter, numbered after the `after_seq` of the one row in
+ * CTE `source` (none when the guarded write before it matched nothing).
+ */
+function insertHistorySql(source: string, param: string): string {
+  return `INSERT INTO saga.saga_event (saga_id, seq, type, step, attempt, data, event, at)
+          SELECT s.id, s.after_seq + r.ord, r.v->>'type', r.v->>'step', (r.v->>'attempt')::int,
+                 r.v->'data', NULLIF(r.v->'event', 'null'::jsonb), (r.v->>'at')::timestamptz
+            FROM ${source} s, jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS r(v, ord)`;
+}
+
+function historyJson(records: HistoryRecord[]): string {
+  return JSON.stringify(
+    records.map((r) => ({
+      type: r.type,
+      step: r.step,
+      attempt: r.attempt,
+      data: r.data,
+      event: r.event,
+      at: r.at,
+    })),
+  );
+}
+
 @Injectable()
 export class SagaStore {
+  private loadSql: string | null = null;
+
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /**
@@ -64,6 +97,10 @@ export class SagaStore {
    * saga it made is returned instead.
    */
   async create(saga: NewSaga): Promise<CreateOutcome> {
+    if (!saga.createRequest && !saga.registered && !saga.faults?.length) {
+      await this.insertInOneStatement(saga);
+      return { created: true };
+    }
     return this.ds.transaction(async (m) => {
       if (saga.createRequest) {
         const existing = await m.findOne(CreateRequestEntity, {
@@ -128,6 +165,40 @@ export class SagaStore {
     });
   }
 
+  /** A saga with nothing else to check or write: its row, history and NOTIFY in one statement. */
+  private async insertInOneStatement(saga: NewSaga): Promise<void> {
+    const v = saga.result.view;
+    const f = rowFields(saga.result);
+    await this.ds.query(
+      `WITH inserted AS (
+         INSERT INTO saga.saga_instance
+           (id, definition, definition_version, version, last_seq, created_at, deadline_at,
+            status, state, snapshot, error_step, error_code, requires_manual_intervention,
+            updated_at, finished_at)
+         VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
+         RETURNING id, 0 AS after_seq),
+            history AS (${insertHistorySql('inserted', '$15')})
+       SELECT pg_notify('${SAGA_EVENTS_CHANNEL}', id::text) FROM inserted`,
+      [
+        saga.id,
+        saga.definition,
+        saga.definitionVersion,
+        saga.result.history.length,
+        new Date(v.createdAt),
+        new Date(v.deadlineAt),
+        f.status,
+        f.state,
+        JSON.stringify(f.snapshot),
+        f.errorStep,
+        f.errorCode,
+        f.requiresManualIntervention,
+        f.updatedAt,
+        f.finishedAt,
+        historyJson(saga.result.history),
+      ],
+    );
+  }
+
   async hasCallbackReceipt(receiptKey: string): Promise<boolean> {
     const rows: unknown[] = await this.ds.query(
       `SELECT 1 FROM saga.callback_receipt WHERE receipt_key = $1`,
@@ -154,8 +225,18 @@ export class SagaStore {
     return this.ds.getRepository(CreateRequestEntity).findOne({ where: { idempotencyKey: key } });
   }
 
+  /**
+   * One row by id, by a plain SELECT built once: every step reads its saga first, and
+   * TypeORM's query builder costs more CPU than the query (pg already gives the column types
+   * the entity has: uuid/text strings, int numbers, jsonb objects, timestamptz Dates).
+   */
   async load(id: string): Promise<SagaInstanceEntity | null> {
-    return this.ds.getRepository(SagaInstanceEntity).findOne({ where: { id } });
+    this.loadSql ??= `SELECT ${this.ds
+      .getMetadata(SagaInstanceEntity)
+      .columns.map((c) => `"${c.databaseName}" AS "${c.propertyName}"`)
+      .join(', ')} FROM saga.saga_instance WHERE id = $1`;
+    const rows = (await this.ds.query(this.loadSql, [id])) as Partial<SagaInstanceEntity>[];
+    return rows[0] ? Object.assign(new SagaInstanceEntity(), rows[0]) : null;
   }
 
   /**
@@ -168,30 +249,37 @@ export class SagaStore {
     /** More work of the same transaction; returning false rolls it all back (CommitVetoedError). */
     also?: (m: EntityManager) => Promise<boolean>,
   ): Promise<boolean> {
+    const f = rowFields(result);
+    const params = [
+      f.status,
+      f.state,
+      JSON.stringify(f.snapshot),
+      f.errorStep,
+      f.errorCode,
+      f.requiresManualIntervention,
+      f.updatedAt,
+      f.finishedAt,
+      result.history.length,
+      saga.id,
+      saga.version,
+    ];
+    if (!also) {
+      // The hot path: snapshot, history and NOTIFY in ONE statement (one round trip, its own
+      // implicit transaction) instead of BEGIN/UPDATE/INSERT/NOTIFY/COMMIT. The history rows
+      // and the NOTIFY hang off the UPDATE's RETURNING, so a lost version race writes nothing.
+      const [row] = (await this.ds.query(
+        `WITH updated AS (${UPDATE_SNAPSHOT_SQL} RETURNING id, last_seq - $9 AS after_seq),
+              history AS (${insertHistorySql('updated', '$12')}),
+              notified AS (SELECT pg_notify('${SAGA_EVENTS_CHANNEL}', id::text) FROM updated)
+         SELECT (SELECT count(*) FROM updated)::int AS n, (SELECT count(*) FROM notified)::int`,
+        [...params, historyJson(result.history)],
+      )) as { n: number }[];
+      return row?.n === 1;
+    }
     return this.ds.transaction(async (m) => {
-      const f = rowFields(result);
-      const [, affected] = (await m.query(
-        `UPDATE saga.saga_instance
-            SET status = $1, state = $2, snapshot = $3::jsonb, error_step = $4, error_code = $5,
-                requires_manual_intervention = $6, updated_at = $7, finished_at = $8,
-                version = version + 1, last_seq = last_seq + $9
-          WHERE id = $10 AND version = $11`,
-        [
-          f.status,
-          f.state,
-          JSON.stringify(f.snapshot),
-          f.errorStep,
-          f.errorCode,
-          f.requiresManualIntervention,
-          f.updatedAt,
-          f.finishedAt,
-          result.history.length,
-          saga.id,
-          saga.version,
-        ],
-      )) as [unknown, number];
+      const [, affected] = (await m.query(UPDATE_SNAPSHOT_SQL, params)) as [unknown, number];
       if (affected !== 1) return false;
-      if (also && !(await also(m))) throw new CommitVetoedError();
+      if (!(await also(m))) throw new CommitVetoedError();
       await this.appendHistory(m, saga.id, saga.lastSeq, result.history);
       await m.query('SELECT pg_notify($1, $2)', [SAGA_EVENTS_CHANNEL, saga.id]);
       return true;
@@ -200,17 +288,18 @@ export class SagaStore {
 
   /** Appends history entries without changing the snapshot (an ignored event), version-guarded. */
   async appendOnly(saga: SagaInstanceEntity, records: HistoryRecord[]): Promise<boolean> {
-    return this.ds.transaction(async (m) => {
-      const [, affected] = (await m.query(
-        `UPDATE saga.saga_instance SET version = version + 1, last_seq = last_seq + $1
-          WHERE id = $2 AND version = $3`,
-        [records.length, saga.id, saga.version],
-      )) as [unknown, number];
-      if (affected !== 1) return false;
-      await this.appendHistory(m, saga.id, saga.lastSeq, records);
-      await m.query('SELECT pg_notify($1, $2)', [SAGA_EVENTS_CHANNEL, saga.id]);
-      return true;
-    });
+    // One statement, like commit(): the version guard, the rows and the NOTIFY together.
+    const [row] = (await this.ds.query(
+      `WITH updated AS (
+         UPDATE saga.saga_instance SET version = version + 1, last_seq = last_seq + $1
+          WHERE id = $2 AND version = $3
+          RETURNING id, last_seq - $1 AS after_seq),
+            history AS (${insertHistorySql('updated', '$4')}),
+            notified AS (SELECT pg_notify('${SAGA_EVENTS_CHANNEL}', id::text) FROM updated)
+       SELECT (SELECT count(*) FROM updated)::int AS n, (SELECT count(*) FROM notified)::int`,
+      [records.length, saga.id, saga.version, historyJson(records)],
+    )) as { n: number }[];
+    return row?.n === 1;
   }
 
   private async appendHistory(
