@@ -1,18 +1,33 @@
 // The flight service of the travel example: a sagachart HTTP participant written with
-// node:http only. `POST /book` books seats for the trip's passengers (synchronously),
-// `POST /cancel` is its compensation, `GET /bookings` shows what the service holds.
+// node:http only, synchronous. `POST /book` books the party on the flight to the destination,
+// `POST /assign_seat` gives one passenger a seat (the saga calls it once per passenger),
+// `POST /issue_tickets` issues the tickets (the trip's point of no return: no compensation),
+// `POST /release_seat` and `POST /cancel` undo a seat and a booking; `GET /bookings` shows
+// what the service holds.
 //
-//   npx tsx examples/travel/flight-service.ts     (FLIGHT_PORT, TRAVEL_DATA_DIR, TRAVEL_SIGNING_SECRET)
+//   npx tsx examples/travel/flight-service.ts
+//     FLIGHT_PORT, TRAVEL_DATA_DIR, TRAVEL_SIGNING_SECRET, FLIGHT_CAPACITY ("Oslo=2"),
+//     FLIGHT_SEATS (seats on any other flight), FLIGHT_BOOKING_DELAY_MS, FLIGHT_FARE_CENTS
 import path from 'node:path';
 import { defaultDataDir, runFromCli } from './lib/cli';
 import { JsonFileStore } from './lib/json-file-store';
+import { seatOperations, type SeatAssignment, type Ticket } from './flight-seats';
 import {
   startParticipantServer,
   type IdempotentState,
   type Operation,
   type RunningService,
 } from './lib/participant-http';
-import { bookingToCancel, intFromEnv, isAnswer, newId, readTrip } from './lib/trip';
+import {
+  bookingToCancel,
+  cityKey,
+  intFromEnv,
+  isAnswer,
+  newId,
+  parseCityCounts,
+  readTrip,
+  sagaIdOf,
+} from './lib/trip';
 
 export interface FlightServiceOptions {
   /** 0: any free port (see the returned `url`). */
@@ -23,10 +38,14 @@ export interface FlightServiceOptions {
   dataDir: string;
   /** Require `X-Saga-Signature` made with this secret (sagachart's SAGA_SIGNING_SECRET). */
   signingSecret?: string;
-  /** Price of one seat; default 850000 (8 500.00). */
+  /** Price of one passenger's fare; default 850000 (8 500.00). */
   fareCents?: number;
-  /** Seats on each flight; default 180. */
+  /** Seats on the flight to each city (case-insensitive); default `{ Oslo: 2 }`: a small plane. */
+  capacity?: Record<string, number>;
+  /** Seats on a flight to a city not in `capacity`; default 180. */
   seatsPerFlight?: number;
+  /** How long `/book` takes (the airline's reservation system); default 0. */
+  bookingDelayMs?: number;
   log?: (line: string) => void;
 }
 
@@ -34,77 +53,68 @@ export interface FlightServiceOptions {
 export interface FlightBookingOutput {
   bookingId: string;
   flight: string;
-  seats: string[];
   priceCents: number;
 }
 
 export interface FlightBooking extends FlightBookingOutput {
-  status: 'booked' | 'cancelled';
+  /** `ticketed`: tickets issued; the booking can no longer be cancelled here. */
+  status: 'booked' | 'ticketed' | 'cancelled';
   destination: string;
   passengers: string[];
   customerId: string | null;
   sagaId: string | null;
   idempotencyKey: string;
+  /** When the request arrived; `bookedAt` is when the booking was made (after the delay). */
+  requestedAt: string;
   bookedAt: string;
   cancelledAt: string | null;
+  tickets: Ticket[];
+  ticketedAt: string | null;
 }
 
-interface FlightState extends IdempotentState {
+/** Everything the flight service keeps, in `flight.json`. */
+export interface FlightState extends IdempotentState {
   bookings: Record<string, FlightBooking>;
+  seats: Record<string, SeatAssignment>;
 }
 
 export async function startFlightService(options: FlightServiceOptions): Promise<RunningService> {
   const fareCents = options.fareCents ?? 850_000;
-  const seatsPerFlight = options.seatsPerFlight ?? 180;
+  const capacity = new Map(
+    Object.entries(options.capacity ?? { Oslo: 2 }).map(([city, n]) => [cityKey(city), n]),
+  );
+  const seatsTo = (city: string) => capacity.get(cityKey(city)) ?? options.seatsPerFlight ?? 180;
   const store = await JsonFileStore.open<FlightState>(
     path.join(options.dataDir, 'flight.json'),
-    () => ({ bookings: {}, answers: {} }),
+    () => ({ bookings: {}, seats: {}, answers: {} }),
   );
 
+  // The airline sells more fares than it has seats, as airlines do: what can run out is the
+  // seat, one passenger at a time (`/assign_seat`), not the booking.
   const book: Operation<FlightState> = {
+    delayMs: options.bookingDelayMs ?? 0,
     run(call) {
       const trip = readTrip(call.body, { nights: false });
       if (isAnswer(trip)) return trip;
-      const flight = flightTo(trip.destination);
-      const taken = new Set(
-        Object.values(call.state.bookings)
-          .filter((b) => b.flight === flight && b.status === 'booked')
-          .flatMap((b) => b.seats),
-      );
-      const seats = allSeats(seatsPerFlight)
-        .filter((seat) => !taken.has(seat))
-        .slice(0, trip.passengers.length);
-      if (seats.length < trip.passengers.length) {
-        return {
-          status: 409,
-          body: {
-            code: 'FLIGHT_FULL',
-            message: `Flight ${flight} to ${trip.destination} has ${seats.length} free seats, ${trip.passengers.length} asked for.`,
-          },
-        };
-      }
       const booking: FlightBooking = {
         bookingId: newId('FL', call.state.bookings),
-        flight,
-        seats,
+        flight: flightTo(trip.destination),
         priceCents: fareCents * trip.passengers.length,
         status: 'booked',
         destination: trip.destination,
         passengers: trip.passengers,
         customerId: trip.customerId,
-        sagaId: typeof call.body.sagaId === 'string' ? call.body.sagaId : null,
+        sagaId: sagaIdOf(call),
         idempotencyKey: call.key,
+        requestedAt: call.receivedAt.toISOString(),
         bookedAt: call.now.toISOString(),
         cancelledAt: null,
+        tickets: [],
+        ticketedAt: null,
       };
       call.state.bookings[booking.bookingId] = booking;
-      const output: FlightBookingOutput = {
-        bookingId: booking.bookingId,
-        flight,
-        seats,
-        priceCents: booking.priceCents,
-      };
-      return { status: 201, body: output };
+      const { bookingId, flight, priceCents } = booking;
+      return { status: 201, body: { bookingId, flight, priceCents } };
     },
   };
 
@@ -118,9 +128,27 @@ export async function startFlightService(options: FlightServiceOptions): Promise
       if (booking.status === 'cancelled') {
         return { status: 200, body: { cancelled: false, bookingId, reason: 'ALREADY_CANCELLED' } };
       }
+      if (booking.status === 'ticketed') {
+        return {
+          status: 409,
+          body: {
+            code: 'ALREADY_TICKETED',
+            message: `Booking ${bookingId} is ticketed: issued tickets are not cancelled, they are refunded by the airline's desk.`,
+          },
+        };
+      }
       booking.status = 'cancelled';
       booking.cancelledAt = call.now.toISOString();
-      return { status: 200, body: { cancelled: true, bookingId, releasedSeats: booking.seats } };
+      // A cancelled booking keeps no seat (the saga releases each one before; this is the net).
+      const releasedSeats: string[] = [];
+      for (const s of Object.values(call.state.seats)) {
+        if (s.bookingId === booking.bookingId && s.status === 'assigned') {
+          s.status = 'released';
+          s.releasedAt = call.now.toISOString();
+          releasedSeats.push(s.seat);
+        }
+      }
+      return { status: 200, body: { cancelled: true, bookingId, releasedSeats } };
     },
   };
 
@@ -131,23 +159,29 @@ export async function startFlightService(options: FlightServiceOptions): Promise
     store,
     signingSecret: options.signingSecret,
     log: options.log,
-    operations: { book, cancel },
+    operations: { book, ...seatOperations(seatsTo), cancel },
     views: {
       '/bookings': (query, state) => {
         const sagaId = query.get('sagaId');
         const bookings = Object.values(state.bookings)
           .filter((b) => !sagaId || b.sagaId === sagaId)
           .sort((a, b) => a.bookedAt.localeCompare(b.bookedAt));
-        const flights: Record<string, { destination: string; seats: number; booked: number }> = {};
+        const seats = Object.values(state.seats)
+          .filter((s) => !sagaId || s.sagaId === sagaId)
+          .sort((a, b) => a.assignedAt.localeCompare(b.assignedAt));
+        const flights: Record<string, { destination: string; seats: number; assigned: number }> =
+          {};
         for (const b of Object.values(state.bookings)) {
-          const f = (flights[b.flight] ??= {
+          flights[b.flight] ??= {
             destination: b.destination,
-            seats: seatsPerFlight,
-            booked: 0,
-          });
-          if (b.status === 'booked') f.booked += b.seats.length;
+            seats: seatsTo(b.destination),
+            assigned: 0,
+          };
         }
-        return { service: 'flight', bookings, flights };
+        for (const s of Object.values(state.seats)) {
+          if (s.status === 'assigned' && flights[s.flight]) flights[s.flight].assigned += 1;
+        }
+        return { service: 'flight', bookings, seats, flights };
       },
     },
   });
@@ -160,11 +194,6 @@ export function flightTo(destination: string): string {
   return `SC${100 + hash}`;
 }
 
-/** Seat labels 1A … 1F, 2A …, `count` of them. */
-function allSeats(count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `${Math.floor(i / 6) + 1}${'ABCDEF'[i % 6]}`);
-}
-
 /** The settings of the command line, from the environment. */
 export function flightOptionsFromEnv(dataDir: string): FlightServiceOptions {
   return {
@@ -173,7 +202,11 @@ export function flightOptionsFromEnv(dataDir: string): FlightServiceOptions {
     dataDir,
     signingSecret: process.env.TRAVEL_SIGNING_SECRET || undefined,
     fareCents: intFromEnv('FLIGHT_FARE_CENTS', 850_000),
+    capacity: process.env.FLIGHT_CAPACITY
+      ? parseCityCounts('FLIGHT_CAPACITY', process.env.FLIGHT_CAPACITY)
+      : undefined,
     seatsPerFlight: intFromEnv('FLIGHT_SEATS', 180, 1, 10_000),
+    bookingDelayMs: intFromEnv('FLIGHT_BOOKING_DELAY_MS', 300),
     log: (line) => console.log(line),
   };
 }

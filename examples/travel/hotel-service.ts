@@ -16,7 +16,15 @@ import {
   type OperationCall,
   type RunningService,
 } from './lib/participant-http';
-import { bookingToCancel, intFromEnv, isAnswer, newId, readTrip } from './lib/trip';
+import {
+  bookingToCancel,
+  cityKey,
+  intFromEnv,
+  isAnswer,
+  newId,
+  parseCityCounts,
+  readTrip,
+} from './lib/trip';
 
 export interface HotelServiceOptions {
   /** 0: any free port (see the returned `url`). */
@@ -333,10 +341,6 @@ export async function startHotelService(options: HotelServiceOptions): Promise<R
   return service;
 }
 
-function cityKey(city: string): string {
-  return city.trim().toLowerCase();
-}
-
 function httpUrl(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   try {
@@ -349,16 +353,7 @@ function httpUrl(value: unknown): string | null {
 
 /** `"Goa=0,Lisbon=40"` → `{ Goa: 0, Lisbon: 40 }`. */
 export function parseCapacity(text: string): Record<string, number> {
-  const capacity: Record<string, number> = {};
-  for (const entry of text.split(',').filter((e) => e.trim() !== '')) {
-    const [city, rooms] = entry.split('=').map((s) => s.trim());
-    const n = Number(rooms);
-    if (!city || !Number.isSafeInteger(n) || n < 0) {
-      throw new Error(`HOTEL_CAPACITY must look like "Goa=0,Lisbon=40", not '${text}'`);
-    }
-    capacity[city] = n;
-  }
-  return capacity;
+  return parseCityCounts('HOTEL_CAPACITY', text);
 }
 
 /** The settings of the command line, from the environment. */

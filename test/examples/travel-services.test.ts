@@ -1,4 +1,4 @@
-// The travel example's two participant services (examples/travel), started in-process on
+// The travel example's three participant services (examples/travel), started in-process on
 // port 0 and called over real HTTP the way sagachart calls an HTTP participant. The hotel's
 // callbacks go to a small real node:http server on loopback.
 import { createHmac, randomUUID } from 'node:crypto';
@@ -13,6 +13,12 @@ import {
   type FlightServiceOptions,
 } from '../../examples/travel/flight-service';
 import { startHotelService, type HotelServiceOptions } from '../../examples/travel/hotel-service';
+import {
+  startInsuranceService,
+  unavailableFromEnv,
+  type InsuranceServiceOptions,
+} from '../../examples/travel/insurance-service';
+import { definitionFromDocument, isFlowDefinition, stepGraph } from '@app/saga-machines';
 
 type Service = { url: string; close(): Promise<void> };
 
@@ -27,6 +33,12 @@ function dataDir(): string {
 
 async function flight(options: Partial<FlightServiceOptions> = {}): Promise<Service> {
   const service = await startFlightService({ port: 0, dataDir: dataDir(), ...options });
+  running.push(service);
+  return service;
+}
+
+async function insurance(options: Partial<InsuranceServiceOptions> = {}): Promise<Service> {
+  const service = await startInsuranceService({ port: 0, dataDir: dataDir(), ...options });
   running.push(service);
   return service;
 }
@@ -61,21 +73,35 @@ function trip(destination = 'Lisbon', passengers = ['Ada', 'Grace'], nights = 3)
   };
 }
 
-/** One call as sagachart's HTTP participant caller makes it (API.md, "HTTP participants"). */
+/** The travel definition's steps: the operation each calls, to execute and to compensate. */
+const OPERATIONS = {
+  book_flight: ['book', 'cancel'],
+  book_hotel: ['book', 'cancel'],
+  assign_seats: ['assign_seat', 'release_seat'],
+  issue_tickets: ['issue_tickets', null],
+  insure_trip: ['insure', null],
+} as const;
+type Step = keyof typeof OPERATIONS;
+
+/**
+ * One call as sagachart's HTTP participant caller makes it (API.md, "HTTP participants"); with
+ * `extra.itemIndex`, the call of one item of a forEach step (key `…:<kind>:<index>`).
+ */
 function call(
-  step: 'book_flight' | 'book_hotel',
+  step: Step,
   kind: 'execute' | 'compensate',
   extra: Record<string, unknown> = {},
   sagaId: string = randomUUID(),
 ) {
-  const idempotencyKey = `${sagaId}:${step}:${kind}`;
+  const item = typeof extra.itemIndex === 'number' ? `:${extra.itemIndex}` : '';
+  const idempotencyKey = `${sagaId}:${step}:${kind}${item}`;
   const body: Record<string, any> = {
     sagaId,
     definition: 'travel',
     definitionVersion: 1,
     step,
     kind,
-    operation: kind === 'execute' ? 'book' : 'cancel',
+    operation: OPERATIONS[step][kind === 'execute' ? 0 : 1],
     attempt: 1,
     idempotencyKey,
     input: trip(),
@@ -83,6 +109,29 @@ function call(
     ...extra,
   };
   return { sagaId, idempotencyKey, body };
+}
+
+/** The call for passenger `index` of `input` in the seat step, after `booked` (book_flight's output). */
+function seatCall(
+  sagaId: string,
+  booked: unknown,
+  index: number,
+  input = trip(),
+  kind: 'execute' | 'compensate' = 'execute',
+  extra: Record<string, unknown> = {},
+) {
+  return call(
+    'assign_seats',
+    kind,
+    {
+      input,
+      outputs: { book_flight: booked },
+      item: input.passengers[index],
+      itemIndex: index,
+      ...extra,
+    },
+    sagaId,
+  );
 }
 
 interface Reply {
@@ -175,7 +224,7 @@ async function callbackServer(statuses: number[] = []) {
 }
 
 describe('travel example: flight service', () => {
-  it('book: 201 with { bookingId, flight, seats, priceCents }; the same key again: the first answer, booked once', async () => {
+  it('book: 201 with { bookingId, flight, priceCents }; the same key again: the first answer, booked once', async () => {
     const svc = await flight();
     const c = call('book_flight', 'execute');
     const first = await send(svc, c);
@@ -183,7 +232,6 @@ describe('travel example: flight service', () => {
     expect(first.body).toEqual({
       bookingId: expect.stringMatching(/^FL-/),
       flight: expect.stringMatching(/^SC\d{3}$/),
-      seats: ['1A', '1B'],
       priceCents: 2 * 850_000,
     });
     const again = await send(svc, { ...c, body: { ...c.body, attempt: 2 } });
@@ -193,7 +241,13 @@ describe('travel example: flight service', () => {
 
     const state = await bookings(svc);
     expect(state.bookings).toHaveLength(1);
-    expect(state.bookings[0]).toMatchObject({ ...first.body, status: 'booked', sagaId: c.sagaId });
+    expect(state.bookings[0]).toMatchObject({
+      ...first.body,
+      status: 'booked',
+      sagaId: c.sagaId,
+      passengers: ['Ada', 'Grace'],
+      tickets: [],
+    });
   });
 
   it('the same key five times at once: one booking, the same answer to all', async () => {
@@ -204,33 +258,167 @@ describe('travel example: flight service', () => {
     expect((await bookings(svc)).bookings).toHaveLength(1);
   });
 
-  it('cancel releases the seats: a full flight takes a booking again; a second cancel and an unknown booking: cancelled:false', async () => {
-    const svc = await flight({ seatsPerFlight: 2 });
+  it('bookingDelayMs: a booking takes that long (requestedAt → bookedAt) while other calls are answered meanwhile', async () => {
+    const svc = await flight({ bookingDelayMs: 300 });
+    const early = call('book_flight', 'execute');
+    const booked = await send(svc, early);
+    const slow = send(svc, call('book_flight', 'execute'));
+    const started = Date.now();
+    const seat = await send(svc, seatCall(early.sagaId, booked.body, 0));
+    expect(seat.status).toBe(201);
+    expect(Date.now() - started).toBeLessThan(250);
+    expect((await slow).status).toBe(201);
+    const [record] = (await bookings(svc, early.sagaId)).bookings;
+    expect(Date.parse(record.bookedAt) - Date.parse(record.requestedAt)).toBeGreaterThanOrEqual(
+      290,
+    );
+  });
+
+  it('assign_seat: one seat per passenger (item, itemIndex), 1A then 1B; the same key again: the same seat', async () => {
+    const svc = await flight();
     const a = call('book_flight', 'execute');
     const booked = await send(svc, a);
-    expect(booked.status).toBe(201);
+    const first = await send(svc, seatCall(a.sagaId, booked.body, 0));
+    expect(first).toMatchObject({
+      status: 201,
+      body: {
+        assignmentId: expect.stringMatching(/^ST-/),
+        bookingId: booked.body.bookingId,
+        flight: booked.body.flight,
+        seat: '1A',
+        passenger: 'Ada',
+      },
+    });
+    const second = await send(svc, seatCall(a.sagaId, booked.body, 1));
+    expect(second.body).toMatchObject({ seat: '1B', passenger: 'Grace' });
+    expect(await send(svc, seatCall(a.sagaId, booked.body, 0))).toMatchObject({
+      status: 201,
+      body: first.body,
+    });
+    const state = await bookings(svc, a.sagaId);
+    expect(state.seats.map((s: any) => [s.itemIndex, s.seat, s.status])).toEqual([
+      [0, '1A', 'assigned'],
+      [1, '1B', 'assigned'],
+    ]);
+    expect(state.flights[booked.body.flight]).toEqual({
+      destination: 'Lisbon',
+      seats: 180,
+      assigned: 2,
+    });
+  });
 
-    const full = await send(svc, call('book_flight', 'execute', { input: trip('Lisbon', ['Bo']) }));
-    expect(full.status).toBe(409);
-    expect(full.body).toEqual({ code: 'FLIGHT_FULL', message: expect.any(String) });
+  it('seats run out (Oslo has 2 by default): the third passenger gets 409 NO_SEAT_LEFT, a final answer; a released seat is taken again', async () => {
+    const svc = await flight();
+    const input = trip('Oslo', ['Ada', 'Grace', 'Alan']);
+    const a = call('book_flight', 'execute', { input });
+    const booked = await send(svc, a);
+    expect(booked.status).toBe(201); // fares are sold beyond the seats
+    const seats = [];
+    for (const i of [0, 1]) seats.push(await send(svc, seatCall(a.sagaId, booked.body, i, input)));
+    const none = await send(svc, seatCall(a.sagaId, booked.body, 2, input));
+    expect(none).toEqual({
+      status: 409,
+      body: { code: 'NO_SEAT_LEFT', message: expect.stringContaining('none left for Alan') },
+      headers: expect.anything(),
+    });
+    const repeat = await send(svc, seatCall(a.sagaId, booked.body, 2, input));
+    expect([repeat.status, repeat.body]).toEqual([none.status, none.body]);
 
+    const undo = seatCall(a.sagaId, booked.body, 1, input, 'compensate', {
+      forwardOutput: seats[1].body,
+    });
+    expect(undo.idempotencyKey).toBe(`${a.sagaId}:assign_seats:compensate:1`);
+    const released = await send(svc, undo);
+    expect(released).toMatchObject({
+      status: 200,
+      body: { released: true, assignmentId: seats[1].body.assignmentId, seat: '1B' },
+    });
+    expect(await send(svc, undo)).toMatchObject({ status: 200, body: released.body });
+    const other = { ...undo, idempotencyKey: `${a.sagaId}:manual:compensate:1` };
+    expect(await send(svc, other)).toMatchObject({
+      body: { released: false, reason: 'ALREADY_RELEASED' },
+    });
+
+    const b = call('book_flight', 'execute', { input: trip('oslo', ['Bo']) });
+    const bBooked = await send(svc, b);
+    const seatAgain = await send(svc, seatCall(b.sagaId, bBooked.body, 0, trip('oslo', ['Bo'])));
+    expect(seatAgain).toMatchObject({ status: 201, body: { seat: '1B', passenger: 'Bo' } });
+  });
+
+  it('release_seat without forwardOutput finds the seat by the execute key of the same item; an unknown one: released:false', async () => {
+    const svc = await flight();
+    const a = call('book_flight', 'execute');
+    const booked = await send(svc, a);
+    const seat = await send(svc, seatCall(a.sagaId, booked.body, 1));
+    const undo = await send(svc, seatCall(a.sagaId, booked.body, 1, trip(), 'compensate'));
+    expect(undo.body).toMatchObject({ released: true, assignmentId: seat.body.assignmentId });
+    const never = await send(svc, seatCall(a.sagaId, booked.body, 0, trip(), 'compensate'));
+    expect(never).toMatchObject({ status: 200, body: { released: false, reason: 'UNKNOWN_SEAT' } });
+  });
+
+  it('issue_tickets: a ticket per passenger with the seat; the booking is ticketed and cancel refuses it (409 ALREADY_TICKETED)', async () => {
+    const svc = await flight();
+    const a = call('book_flight', 'execute');
+    const booked = await send(svc, a);
+    const early = await send(
+      svc,
+      call('issue_tickets', 'execute', { outputs: { book_flight: booked.body } }, a.sagaId),
+    );
+    expect(early).toMatchObject({ status: 409, body: { code: 'SEATS_MISSING' } });
+    for (const i of [1, 0]) await send(svc, seatCall(a.sagaId, booked.body, i));
+    const ticketCall = call(
+      'issue_tickets',
+      'execute',
+      { outputs: { book_flight: booked.body } },
+      a.sagaId,
+    );
+    const issued = await send(svc, { ...ticketCall, idempotencyKey: `${a.sagaId}:again:execute` });
+    expect(issued).toMatchObject({
+      status: 201,
+      body: {
+        bookingId: booked.body.bookingId,
+        flight: booked.body.flight,
+        tickets: [
+          { ticketNumber: expect.stringMatching(/^TK-/), passenger: 'Ada', seat: '1B' },
+          { ticketNumber: expect.stringMatching(/^TK-/), passenger: 'Grace', seat: '1A' },
+        ],
+      },
+    });
+    const [record] = (await bookings(svc, a.sagaId)).bookings;
+    expect(record).toMatchObject({ status: 'ticketed', tickets: issued.body.tickets });
+    const cancel = call('book_flight', 'compensate', { forwardOutput: booked.body }, a.sagaId);
+    expect(await send(svc, cancel)).toMatchObject({
+      status: 409,
+      body: { code: 'ALREADY_TICKETED' },
+    });
+    expect(
+      await send(svc, seatCall(a.sagaId, booked.body, 0, trip(), 'execute', { itemIndex: 5 })),
+    ).toMatchObject({ status: 409, body: { code: 'ALREADY_TICKETED' } });
+  });
+
+  it('cancel: the booking and any seat still held go; a second cancel and an unknown booking: cancelled:false; no booking to seat: 409', async () => {
+    const svc = await flight();
+    const a = call('book_flight', 'execute');
+    const booked = await send(svc, a);
+    await send(svc, seatCall(a.sagaId, booked.body, 0));
     const undo = call('book_flight', 'compensate', { forwardOutput: booked.body }, a.sagaId);
     const cancelled = await send(svc, undo);
-    expect(cancelled.status).toBe(200);
-    expect(cancelled.body).toMatchObject({ cancelled: true, bookingId: booked.body.bookingId });
+    expect(cancelled).toMatchObject({
+      status: 200,
+      body: { cancelled: true, bookingId: booked.body.bookingId, releasedSeats: ['1A'] },
+    });
     expect(await send(svc, undo)).toMatchObject({ status: 200, body: cancelled.body });
     const state = await bookings(svc, a.sagaId);
     expect(state.bookings[0]).toMatchObject({
       status: 'cancelled',
       cancelledAt: expect.any(String),
     });
+    expect(state.seats[0]).toMatchObject({ status: 'released', releasedAt: expect.any(String) });
 
-    // Another key for the same booking: already cancelled, nothing changes.
-    const other = call('book_flight', 'compensate', { forwardOutput: booked.body }, a.sagaId);
-    expect(
-      await send(svc, { ...other, idempotencyKey: `${a.sagaId}:manual:compensate` }),
-    ).toMatchObject({ status: 200, body: { cancelled: false, reason: 'ALREADY_CANCELLED' } });
-
+    const other = { ...undo, idempotencyKey: `${a.sagaId}:manual:compensate` };
+    expect(await send(svc, other)).toMatchObject({
+      body: { cancelled: false, reason: 'ALREADY_CANCELLED' },
+    });
     const unknown = call('book_flight', 'compensate', { forwardOutput: { bookingId: 'FL-NOPE' } });
     expect(await send(svc, unknown)).toMatchObject({
       status: 200,
@@ -239,11 +427,14 @@ describe('travel example: flight service', () => {
     const nothing = call('book_flight', 'compensate', { forwardOutput: null });
     expect(await send(svc, nothing)).toMatchObject({ status: 200, body: { cancelled: false } });
 
-    const seatAgain = await send(
-      svc,
-      call('book_flight', 'execute', { input: trip('Lisbon', ['Bo']) }),
-    );
-    expect(seatAgain).toMatchObject({ status: 201, body: { seats: ['1A'] } });
+    expect(await send(svc, seatCall(a.sagaId, booked.body, 1))).toMatchObject({
+      status: 409,
+      body: { code: 'BOOKING_CANCELLED' },
+    });
+    expect(await send(svc, seatCall(randomUUID(), null, 0))).toMatchObject({
+      status: 409,
+      body: { code: 'NO_BOOKING' },
+    });
   });
 
   it('cancel without forwardOutput finds the booking by the execute key of the same saga step', async () => {
@@ -254,26 +445,29 @@ describe('travel example: flight service', () => {
     expect(undo.body).toMatchObject({ cancelled: true, bookingId: booked.body.bookingId });
   });
 
-  it('storage: bookings and first answers survive close and a restart on the same dataDir', async () => {
+  it('storage: bookings, seats and first answers survive close and a restart on the same dataDir', async () => {
     const dir = dataDir();
-    const first = await flight({ dataDir: dir, seatsPerFlight: 3 });
+    const first = await flight({ dataDir: dir, capacity: { Lisbon: 2 } });
     const a = call('book_flight', 'execute');
     const booked = await send(first, a);
+    for (const i of [0, 1]) await send(first, seatCall(a.sagaId, booked.body, i));
     await first.close();
     const saved = JSON.parse(readFileSync(path.join(dir, 'flight.json'), 'utf8'));
     expect(Object.keys(saved.bookings)).toEqual([booked.body.bookingId]);
+    expect(Object.keys(saved.seats)).toHaveLength(2);
 
-    const second = await flight({ dataDir: dir, seatsPerFlight: 3 });
+    const second = await flight({ dataDir: dir, capacity: { Lisbon: 2 } });
     expect((await bookings(second)).bookings).toEqual([
       expect.objectContaining({ bookingId: booked.body.bookingId, status: 'booked' }),
     ]);
     expect(await send(second, a)).toMatchObject({ status: 201, body: booked.body });
     // The two seats taken before the restart are still taken.
-    const next = await send(second, call('book_flight', 'execute'));
-    expect(next).toMatchObject({ status: 409, body: { code: 'FLIGHT_FULL' } });
+    const b = call('book_flight', 'execute');
+    const next = await send(second, seatCall(b.sagaId, (await send(second, b)).body, 0));
+    expect(next).toMatchObject({ status: 409, body: { code: 'NO_SEAT_LEFT' } });
   });
 
-  it('bad requests: non-JSON 400, no Idempotency-Key 400, bad input 422 (a final answer), unknown route 404, wrong method 405', async () => {
+  it('bad requests: non-JSON 400, no Idempotency-Key 400, bad input 422 (a final answer), no passenger item 422, unknown route 404, wrong method 405', async () => {
     const svc = await flight();
     expect(await post(`${svc.url}/book`, '{not json', { 'Idempotency-Key': 'k1' })).toMatchObject({
       status: 400,
@@ -292,18 +486,78 @@ describe('travel example: flight service', () => {
       status: 422,
       body: refused.body,
     });
+    const a = call('book_flight', 'execute');
+    const booked = await send(svc, a);
+    expect(
+      await send(svc, seatCall(a.sagaId, booked.body, 0, trip(), 'execute', { item: 'Ada' })),
+    ).toMatchObject({ status: 422, body: { code: 'INVALID_INPUT' } });
     const missing = await post(`${svc.url}/nowhere`, {});
     expect(missing).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
     const get = await fetch(`${svc.url}/book`);
     expect([get.status, (await get.json()).code]).toEqual([405, 'METHOD_NOT_ALLOWED']);
-    expect((await bookings(svc)).bookings).toEqual([]);
+    expect((await bookings(svc)).bookings).toHaveLength(1);
+  });
+});
+
+describe('travel example: insurance service', () => {
+  const policies = async (svc: Service, sagaId?: string) =>
+    (await fetch(`${svc.url}/policies${sagaId ? `?sagaId=${sagaId}` : ''}`)).json() as Promise<any>;
+
+  it('insure: 201 with the policy (premium per traveller per night); the same key again: the first answer, one policy', async () => {
+    const svc = await insurance();
+    const c = call('insure_trip', 'execute');
+    const first = await send(svc, c);
+    expect(first).toMatchObject({
+      status: 201,
+      body: {
+        policyId: expect.stringMatching(/^PL-/),
+        destination: 'Lisbon',
+        travellers: ['Ada', 'Grace'],
+        nights: 3,
+        premiumCents: 2 * 3 * 45_000,
+      },
+    });
+    expect(await send(svc, c)).toMatchObject({ status: 201, body: first.body });
+    const state = await policies(svc, c.sagaId);
+    expect(state.policies).toEqual([expect.objectContaining({ ...first.body, sagaId: c.sagaId })]);
+    expect(state.unavailable).toEqual(['reykjavik']);
+  });
+
+  it('a destination whose quotes are down (Reykjavik by default): 503, not stored, so the same key succeeds once the insurer is back', async () => {
+    const dir = dataDir();
+    const down = await insurance({ dataDir: dir });
+    const c = call('insure_trip', 'execute', { input: trip('Reykjavik') });
+    const refused = await send(down, c);
+    expect(refused).toMatchObject({ status: 503, body: { code: 'QUOTES_UNAVAILABLE' } });
+    expect(await send(down, c)).toMatchObject({ status: 503 });
+    expect((await policies(down)).policies).toEqual([]);
+    await down.close();
+
+    const back = await insurance({ dataDir: dir, unavailable: [] });
+    expect(await send(back, c)).toMatchObject({
+      status: 201,
+      body: { destination: 'Reykjavik', policyId: expect.stringMatching(/^PL-/) },
+    });
+  });
+
+  it('INSURANCE_UNAVAILABLE: unset means the default (Reykjavik), empty means none, else the listed cities', () => {
+    expect(unavailableFromEnv(undefined)).toBeUndefined();
+    expect(unavailableFromEnv('')).toEqual([]);
+    expect(unavailableFromEnv(' Oslo, ,Goa ')).toEqual(['Oslo', 'Goa']);
+  });
+
+  it('bad input: 422 INVALID_INPUT (no nights), a final answer', async () => {
+    const svc = await insurance();
+    const c = call('insure_trip', 'execute', { input: { ...trip(), nights: 0 } });
+    expect(await send(svc, c)).toMatchObject({ status: 422, body: { code: 'INVALID_INPUT' } });
   });
 });
 
 describe.each([
-  ['flight', 'book_flight' as const, flight],
-  ['hotel', 'book_hotel' as const, hotel],
-])('travel example: %s service signatures', (name, step, start) => {
+  ['flight', 'book_flight' as const, flight, 201],
+  ['hotel', 'book_hotel' as const, hotel, 202],
+  ['insurance', 'insure_trip' as const, insurance, 201],
+])('travel example: %s service signatures', (_name, step, start, accepted) => {
   const secret = 'travel-test-secret';
 
   async function signed(sign: (raw: string) => string | undefined) {
@@ -312,7 +566,7 @@ describe.each([
     const c = call(step, 'execute', { callbackUrl: cb.url() });
     const raw = JSON.stringify(c.body);
     const header = sign(raw);
-    const reply = await post(`${svc.url}/book`, raw, {
+    const reply = await post(`${svc.url}/${c.body.operation}`, raw, {
       'Idempotency-Key': c.idempotencyKey,
       ...(header === undefined ? {} : { 'X-Saga-Signature': header }),
     });
@@ -321,7 +575,7 @@ describe.each([
 
   it('the right signature: accepted', async () => {
     const { reply } = await signed((raw) => signature(secret, raw));
-    expect(reply.status).toBe(name === 'flight' ? 201 : 202);
+    expect(reply.status).toBe(accepted);
   });
 
   it.each([
@@ -342,8 +596,9 @@ describe.each([
     const { svc, reply } = await signed(sign);
     expect(reply.status).toBe(401);
     expect(reply.body).toEqual({ code: 'BAD_SIGNATURE', message: expect.any(String) });
-    const state = await bookings(svc);
-    expect(state.bookings).toEqual([]);
+    const view = step === 'insure_trip' ? 'policies' : 'bookings';
+    const state = (await (await fetch(`${svc.url}/${view}`)).json()) as any;
+    expect(state[view]).toEqual([]);
   });
 
   it('a signature 4 minutes old is still accepted', async () => {
@@ -556,12 +811,14 @@ describe('travel example: travel.definition.json', () => {
     readFileSync(path.join(__dirname, '../../examples/travel/travel.definition.json'), 'utf8'),
   );
 
-  it('steps in order: book_flight and book_hotel (async) on the two services, charge on the built-in payment', () => {
+  it('the graph: flight and hotel at once, seats per passenger after the flight, charge after both, tickets the pivot, insurance after it', () => {
     expect(definition).toMatchObject({ name: 'travel', version: 1, deadlineMs: 600000 });
     expect(definition.participants).toEqual({
       flight: { url: 'http://127.0.0.1:4001' },
       hotel: { url: 'http://127.0.0.1:4002' },
+      insurance: { url: 'http://127.0.0.1:4003' },
     });
+    const retry = { maxAttempts: 3, backoffMs: 200, maxBackoffMs: 2000 };
     expect(definition.steps).toEqual([
       {
         name: 'book_flight',
@@ -569,7 +826,7 @@ describe('travel example: travel.definition.json', () => {
         action: 'book',
         compensation: 'cancel',
         timeoutMs: 5000,
-        retry: { maxAttempts: 3, backoffMs: 200, maxBackoffMs: 2000 },
+        retry,
       },
       {
         name: 'book_hotel',
@@ -579,8 +836,48 @@ describe('travel example: travel.definition.json', () => {
         async: true,
         timeoutMs: 10000,
       },
-      { name: 'charge', participant: 'payment', action: 'charge', compensation: 'refund' },
+      {
+        name: 'assign_seats',
+        participant: 'flight',
+        action: 'assign_seat',
+        compensation: 'release_seat',
+        dependsOn: ['book_flight'],
+        forEach: '/passengers',
+        concurrency: 2,
+        timeoutMs: 5000,
+        retry,
+      },
+      {
+        name: 'charge',
+        participant: 'payment',
+        action: 'charge',
+        compensation: 'refund',
+        dependsOn: ['book_hotel', 'assign_seats'],
+      },
+      {
+        name: 'issue_tickets',
+        participant: 'flight',
+        action: 'issue_tickets',
+        dependsOn: ['charge'],
+        pivot: true,
+        timeoutMs: 5000,
+        retry,
+      },
+      {
+        name: 'insure_trip',
+        participant: 'insurance',
+        action: 'insure',
+        dependsOn: ['issue_tickets'],
+        timeoutMs: 5000,
+        retry,
+      },
     ]);
+  });
+
+  it('passes the step-graph lint (compensations before the pivot, none from it on): a flow definition', () => {
+    const parsed = definitionFromDocument(definition);
+    expect(isFlowDefinition(parsed)).toBe(true);
+    expect(stepGraph(parsed).pivot).toBe('issue_tickets');
   });
 
   it('inputSchema: a valid draft 2020-12 schema that takes the README trips and refuses bad ones', () => {

@@ -15,7 +15,7 @@ export function runFromCli(start: () => Promise<Record<string, RunningService>>)
     .then(
       (services) => {
         for (const [name, service] of Object.entries(services)) {
-          console.log(`${name.padEnd(6)} service at ${service.url}`);
+          console.log(`${name.padEnd(9)} service at ${service.url}`);
         }
         const stop = () =>
           void Promise.all(Object.values(services).map((s) => s.close())).then(() =>

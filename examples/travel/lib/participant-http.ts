@@ -38,9 +38,16 @@ export interface OperationCall<S> {
   /** The service's state, to read and change; changes are written before the answer goes. */
   state: S;
   now: Date;
+  /** When the request arrived (before any `delayMs`). */
+  receivedAt: Date;
 }
 
 export interface Operation<S> {
+  /**
+   * How long the operation takes before it runs: a slow back end, made visible. Spent outside
+   * the state lock, so other requests go on meanwhile. @default 0
+   */
+  delayMs?: number;
   /** Does the work; its answer is stored under the key (error answers too: 4xx are final). */
   run(call: OperationCall<S>): Answer;
   /** Called when a key comes again; must not change the business state (bookings). */
@@ -88,8 +95,10 @@ export async function startParticipantServer<S extends IdempotentState>(
 ): Promise<RunningService> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => undefined);
+  // Requests still being handled (one may sit in an operation's delay): close waits for them.
+  const handling = new Set<Promise<void>>();
   const server = http.createServer((req, res) => {
-    handle(options, req, res).then(
+    const handled = handle(options, req, res).then(
       ({ status, body, headers, note }) => {
         send(res, status, body, headers);
         log(`${options.name} ${req.method} ${req.url} -> ${status}${note ? ` ${note}` : ''}`);
@@ -99,6 +108,8 @@ export async function startParticipantServer<S extends IdempotentState>(
         log(`${options.name} ${req.method} ${req.url} -> 500 ${String(err)}`);
       },
     );
+    handling.add(handled);
+    void handled.finally(() => handling.delete(handled));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -118,6 +129,7 @@ export async function startParticipantServer<S extends IdempotentState>(
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
+        await Promise.all(handling);
         await options.onClose?.();
         await options.store.settled();
       })()),
@@ -136,6 +148,7 @@ async function handle<S extends IdempotentState>(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<Reply> {
+  const receivedAt = new Date();
   const url = new URL(req.url ?? '/', 'http://localhost');
   const name = url.pathname.slice(1);
   const view =
@@ -195,9 +208,16 @@ async function handle<S extends IdempotentState>(
     );
   }
 
+  if (operation.delayMs) await new Promise((resolve) => setTimeout(resolve, operation.delayMs));
   try {
     const answer = await options.store.transact((state) => {
-      const call = { key, body: body as Record<string, unknown>, state, now: new Date() };
+      const call = {
+        key,
+        body: body as Record<string, unknown>,
+        state,
+        now: new Date(),
+        receivedAt,
+      };
       const first = state.answers[key];
       if (first) {
         if (first.operation !== name) {

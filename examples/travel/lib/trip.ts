@@ -1,4 +1,4 @@
-// Small pieces both travel services use: reading the saga input, finding the booking a
+// Small pieces the travel services share: reading the saga input, finding the booking a
 // compensation undoes, reading settings from the environment.
 import { randomUUID } from 'node:crypto';
 import { HttpError, type Answer, type OperationCall } from './participant-http';
@@ -71,8 +71,8 @@ export function bookingToCancel<B extends BookingRecord>(
 ): { bookingId: string | null; booking: B | undefined } {
   const forward = call.body.forwardOutput as { bookingId?: unknown } | null | undefined;
   let bookingId = typeof forward?.bookingId === 'string' ? forward.bookingId : null;
-  if (bookingId === null && call.key.endsWith(':compensate')) {
-    const executeKey = `${call.key.slice(0, -':compensate'.length)}:execute`;
+  const executeKey = executeKeyOf(call.key);
+  if (bookingId === null && executeKey !== null) {
     bookingId =
       Object.values(call.state.bookings).find((b) => b.idempotencyKey === executeKey)?.bookingId ??
       null;
@@ -87,6 +87,39 @@ export function bookingToCancel<B extends BookingRecord>(
     );
   }
   return { bookingId, booking };
+}
+
+/**
+ * The key of the call a compensation undoes: `<sagaId>:<step>:compensate[:<item>]` →
+ * `<sagaId>:<step>:execute[:<item>]` (null: not a compensation key).
+ */
+export function executeKeyOf(compensateKey: string): string | null {
+  const match = /^(.*):compensate(:\d+)?$/.exec(compensateKey);
+  return match ? `${match[1]}:execute${match[2] ?? ''}` : null;
+}
+
+/** `"Goa=0,Lisbon=40"` → `{ Goa: 0, Lisbon: 40 }`; `variable` names the setting in the error. */
+export function parseCityCounts(variable: string, text: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const entry of text.split(',').filter((e) => e.trim() !== '')) {
+    const [city, count] = entry.split('=').map((s) => s.trim());
+    const n = Number(count);
+    if (!city || !Number.isSafeInteger(n) || n < 0) {
+      throw new Error(`${variable} must look like "Goa=0,Lisbon=40", not '${text}'`);
+    }
+    counts[city] = n;
+  }
+  return counts;
+}
+
+/** The same city however it is written (`Oslo`, ` oslo `). */
+export function cityKey(city: string): string {
+  return city.trim().toLowerCase();
+}
+
+/** The saga a call is for (`body.sagaId`), or null for a call without one. */
+export function sagaIdOf(call: { body: Record<string, unknown> }): string | null {
+  return typeof call.body.sagaId === 'string' ? call.body.sagaId : null;
 }
 
 /** A short unique id with a prefix (`FL-3F9A0C21`). */
