@@ -1,9 +1,17 @@
 // The checks at the end of a soak, made directly on the database: the saga tables and each
 // participant's own schema, as an auditor would, not through the service's API.
-import { orderDefinition, replaySaga, type SagaEvent } from '@app/saga-machines';
+import {
+  orderDefinition,
+  replaySaga,
+  validateSagaDefinition,
+  type SagaDefinition,
+  type SagaEvent,
+} from '@app/saga-machines';
 import { isDeepStrictEqual } from 'node:util';
 import { Client } from 'pg';
 import { participantSchemas } from '../../libs/participants/src/shared/participant-schema';
+import { auditFlowSagas, type FlowFigures } from './flow-invariants';
+import type { JournalEntry } from './flow-participant';
 import { CATALOG, orderTotalCents, type OrderItem } from './saga-plan';
 import type { SagaRun } from './saga-driver';
 
@@ -22,14 +30,18 @@ export interface AuditFigures {
   refundedCents: number;
   feeCents: number;
   completedTotalCents: number;
+  /** The flow sagas' audit against their participant's journal (none in an order-only run). */
+  flow: FlowFigures | null;
 }
 
-interface SagaRow {
+export interface SagaRow {
   id: string;
   status: string;
   last_seq: number;
   snapshot: {
     context: {
+      definition: string;
+      definitionVersion: number;
       input: { items: OrderItem[] };
       createdAt: string;
       steps: { name: string; status: string }[];
@@ -63,9 +75,19 @@ function expectedEffects(saga: SagaRow): Set<string> {
   return keys;
 }
 
+/** A saga's history entries, oldest first, as stored. */
+export interface HistoryRow {
+  saga_id: string;
+  seq: number;
+  type: string;
+  event: SagaEvent | null;
+}
+
 export async function auditDatabase(
   databaseUrl: string,
   runs: SagaRun[],
+  /** The flow participant's journal, when the run had flow sagas. */
+  journal: JournalEntry[] | null = null,
 ): Promise<{ results: InvariantResult[]; figures: AuditFigures }> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
@@ -82,6 +104,8 @@ export async function auditDatabase(
       await db.query<SagaRow>('SELECT id, status, last_seq, snapshot FROM saga.saga_instance')
     ).rows;
     const byId = new Map(sagas.map((s) => [s.id, s]));
+    // The checks of the demo's own participants (effects, stock, money) are about order sagas.
+    const orders = sagas.filter((s) => s.snapshot.context.definition === 'order');
     const byStatus: Record<string, number> = {};
     for (const s of sagas) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
 
@@ -139,7 +163,7 @@ export async function auditDatabase(
       const actual = new Set([...effects.keys()].map((k) => k.split('|')[1]));
       const actualOps = new Set([...operations.keys()].map((k) => k.split('|')[1]));
       const wanted = new Set<string>();
-      for (const s of sagas) for (const k of expectedEffects(s)) wanted.add(k);
+      for (const s of orders) for (const k of expectedEffects(s)) wanted.add(k);
       for (const k of wanted) if (!actual.has(k)) problems.push(`missing effect ${k}`);
       for (const k of actual)
         if (!wanted.has(k)) problems.push(`effect with no succeeded step: ${k}`);
@@ -179,7 +203,7 @@ export async function auditDatabase(
             `${s.sku}: initial ${initial} − available ${s.available} = ${gone}, reserved ${s.reserved}, held by reservations ${h}`,
           );
       }
-      const completed = new Set(sagas.filter((s) => s.status === 'COMPLETED').map((s) => s.id));
+      const completed = new Set(orders.filter((s) => s.status === 'COMPLETED').map((s) => s.id));
       const holders = new Set(held.map((r) => r.saga_id));
       for (const id of holders)
         if (!completed.has(id))
@@ -230,7 +254,7 @@ export async function auditDatabase(
         money.fees += Number(r.fee_cents);
       }
       let failedHeld = 0;
-      for (const s of sagas) {
+      for (const s of orders) {
         const total = orderTotalCents(s.snapshot.context.input.items);
         const c = charged.get(s.id);
         const r = refunded.get(s.id);
@@ -267,11 +291,11 @@ export async function auditDatabase(
 
     // 6 and 7. History: 1..n with no gap or repeat, and its replay gives the stored snapshot.
     const events = (
-      await db.query<{ saga_id: string; seq: number; event: SagaEvent | null }>(
-        'SELECT saga_id, seq, event FROM saga.saga_event ORDER BY saga_id, seq',
+      await db.query<HistoryRow>(
+        'SELECT saga_id, seq, type, event FROM saga.saga_event ORDER BY saga_id, seq',
       )
     ).rows;
-    const history = new Map<string, { seq: number; event: SagaEvent | null }[]>();
+    const history = new Map<string, HistoryRow[]>();
     for (const e of events) {
       const list = history.get(e.saga_id) ?? [];
       list.push(e);
@@ -293,16 +317,28 @@ export async function auditDatabase(
         `${events.length} history entries over ${sagas.length} sagas`,
       );
     }
+    const definitions = new Map<string, SagaDefinition>([['order@1', orderDefinition]]);
+    for (const d of (
+      await db.query<{ name: string; version: number; document: unknown }>(
+        'SELECT name, version, document FROM saga.saga_definition',
+      )
+    ).rows)
+      definitions.set(`${d.name}@${d.version}`, validateSagaDefinition(d.document));
     {
       const problems: string[] = [];
       for (const s of sagas) {
         const ctx = s.snapshot.context;
+        const definition = definitions.get(`${ctx.definition}@${ctx.definitionVersion}`);
+        if (!definition) {
+          problems.push(`${s.id}: no stored definition ${ctx.definition}@${ctx.definitionVersion}`);
+          continue;
+        }
         const evts = (history.get(s.id) ?? []).flatMap((e) => (e.event ? [e.event] : []));
         try {
           const replayed = JSON.parse(
             JSON.stringify(
               replaySaga(
-                orderDefinition,
+                definition,
                 { sagaId: s.id, input: ctx.input, createdAt: ctx.createdAt },
                 evts,
               ),
@@ -319,8 +355,20 @@ export async function auditDatabase(
       check(
         'replay = stored snapshot',
         problems,
-        `${sagas.length} histories replayed through the order machine`,
+        `${sagas.length} histories replayed through their definition's machine (${[...new Set(sagas.map((s) => s.snapshot.context.definition))].join(', ')})`,
       );
+    }
+
+    let flow: FlowFigures | null = null;
+    if (journal) {
+      const audited = auditFlowSagas(
+        sagas.filter((s) => s.snapshot.context.definition !== 'order'),
+        history,
+        journal,
+        runs.filter((r) => r.plan.definition !== 'order'),
+      );
+      results.push(...audited.results);
+      flow = audited.figures;
     }
 
     return {
@@ -334,6 +382,7 @@ export async function auditDatabase(
         refundedCents: money.refunded,
         feeCents: money.fees,
         completedTotalCents: money.completedTotal,
+        flow,
       },
     };
   } finally {

@@ -33,6 +33,16 @@ export function formatSummary(s: SoakSummary): string {
     ],
     ['client retries (5xx / no answer)', String(s.clientRetries)],
   ];
+  const flow = s.audit?.flow;
+  if (flow) {
+    rows.push(
+      ['flow sagas (soak-flow)', `${flow.sagas}: ${fmt(flow.byStatus)}`],
+      [
+        'flow participant calls',
+        `${flow.calls}: ${flow.executed} effects, ${flow.compensated} compensations, ${flow.repeats} repeats answered from the journal, ${flow.lateReplies} late replies, ${flow.unavailable} × 503, ${flow.rejected} × 422, ${flow.heals} heals`,
+      ],
+    );
+  }
   const w = Math.max(...rows.map(([k]) => k.length)) + 2;
   const lines = rows.map(([k, v]) => `  ${pad(k, w)}${v}`);
   lines.push('', '  invariants');

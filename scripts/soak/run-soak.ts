@@ -1,9 +1,12 @@
 // One soak run: its own PostgreSQL (+ Redis), one API and several worker processes of the
-// built service, N order sagas under chaos, then the invariants checked on the database.
+// built service, N order sagas (and a share of flow sagas against the soak's own HTTP
+// participant) under chaos, then the invariants checked on the database and that journal.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Chaos, type ChaosFigures } from './chaos';
 import { SoakCluster } from './cluster';
+import { startFlowParticipant, readJournal, type FlowParticipant } from './flow-participant';
+import { flowDefinitionDocument, planFlowSaga, type FlowPlan } from './flow-plan';
 import { auditDatabase, type AuditFigures, type InvariantResult } from './invariants';
 import { createRng } from './rng';
 import { driveSaga, type SagaRun } from './saga-driver';
@@ -27,6 +30,8 @@ export interface SoakOptions {
   downMs: number;
   timeoutRate: number;
   cancelRate: number;
+  /** Share of sagas that run the flow definition (flow-plan.ts) instead of `order`. */
+  flowRate: number;
   stalledIntervalMs: number;
   recoveryIntervalMs: number;
   recoveryGraceMs: number;
@@ -53,6 +58,7 @@ export const DEFAULT_SOAK_OPTIONS: Omit<SoakOptions, 'log'> = {
   downMs: 1500,
   timeoutRate: 0.01,
   cancelRate: 0.08,
+  flowRate: 0.2,
   stalledIntervalMs: 2000,
   recoveryIntervalMs: 1000,
   recoveryGraceMs: 3000,
@@ -113,6 +119,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const runId = `${opts.backend}-${opts.seed}-${Date.now().toString(36)}`;
   const logDir = path.join(opts.outDir, `${opts.backend}-logs`);
   fs.rmSync(logDir, { recursive: true, force: true });
+  let participant: FlowParticipant | null = null;
   const cluster = new SoakCluster({
     backend: opts.backend,
     workers: opts.workers,
@@ -151,11 +158,42 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       `soak: PostgreSQL, ${opts.backend === 'redis' ? 'Redis, ' : ''}api and ${opts.workers} workers up (logs in ${path.relative(REPO_ROOT, logDir)})`,
     );
 
-    const rng = createRng(opts.seed);
-    const plans: SagaPlan[] = Array.from({ length: opts.sagas }, (_, i) =>
-      planSaga(rng, i, runId, { timeoutRate: opts.timeoutRate, cancelRate: opts.cancelRate }),
-    );
     const client = new ServiceClient(cluster.api!.baseUrl!, cluster.apiKey, 120_000);
+    if (opts.flowRate > 0) {
+      // The user's service: in this process, so no chaos reaches it.
+      const journalFile = path.join(logDir, 'flow-participant.jsonl');
+      participant = await startFlowParticipant(journalFile);
+      const registered = await client.call(
+        'POST',
+        '/api/v1/definitions',
+        flowDefinitionDocument(participant.url),
+      );
+      if (registered.status !== 201 && registered.status !== 200)
+        throw new Error(
+          `registering the flow definition answered ${registered.status}: ${JSON.stringify(registered.body)}`,
+        );
+      log(`soak: flow definition registered, its participant at ${participant.url}`);
+    }
+
+    // Two streams: a seed's order sagas are the same sequence whatever the flow share (the
+    // flow sagas only take some of the indexes), and its flow sagas are the same too.
+    const rng = createRng(opts.seed);
+    const flowRng = createRng(opts.seed ^ 0x5f10);
+    const mix = { timeoutRate: opts.timeoutRate, cancelRate: opts.cancelRate };
+    // Exactly the flow share, spread evenly (a short run still gets its flow sagas).
+    const isFlow = (i: number) =>
+      Math.floor((i + 1) * opts.flowRate) > Math.floor(i * opts.flowRate);
+    const plans: (SagaPlan | FlowPlan)[] = Array.from({ length: opts.sagas }, (_, i) =>
+      isFlow(i) ? planFlowSaga(flowRng, i, runId, mix) : planSaga(rng, i, runId, mix),
+    );
+    const heal = async (sagaId: string) => {
+      const res = await fetch(`${participant!.url}/_soak/heal`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sagaId }),
+      });
+      if (!res.ok) throw new Error(`healing ${sagaId} answered ${res.status}`);
+    };
     const chaos = new Chaos(cluster, {
       killEveryMs: opts.killEveryMs,
       minKills: opts.minKills,
@@ -185,6 +223,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
           pollMs: 400,
           sagaTimeoutMs: Math.max(0, stopCreatingAt - Date.now()) + opts.drainSeconds * 1000,
           maxRetries: 5,
+          heal,
         });
         runs.push(run);
         finished++;
@@ -216,7 +255,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     });
     let audit: AuditFigures | null = null;
     try {
-      const a = await auditDatabase(cluster.databaseUrl, runs);
+      const a = await auditDatabase(
+        cluster.databaseUrl,
+        runs,
+        participant ? readJournal(participant.journalFile) : null,
+      );
       invariants.push(...a.results);
       audit = a.figures;
     } catch (err) {
@@ -251,7 +294,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       for (const [name, ok, detail] of want) invariants.push({ name, ok, detail });
     }
 
-    const checked = runs.filter((r) => r.plan.expected && r.sagaId);
+    // Flow sagas' outcomes are an invariant (flow-invariants.ts); these are the order's.
+    const checked = runs.filter(
+      (r) => r.plan.definition === 'order' && r.plan.expected && r.sagaId,
+    );
     const deviating = checked.filter((r) => {
       const e = r.plan.expected!;
       return r.status !== e.status || r.errorStep !== e.step || r.errorCode !== e.code;
@@ -305,6 +351,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     );
     return summary;
   } finally {
+    await participant?.close().catch((err: Error) => log(`cleanup: ${err.message}`));
     await cluster.stop().catch((err: Error) => log(`cleanup: ${err.message}`));
     cleaned = true;
     process.off('exit', onExit);

@@ -1,6 +1,8 @@
 // Drives one planned saga through the API to a final status: create (with an Idempotency-Key,
 // so a create repeated across a database restart makes one saga), an optional cancel, and
-// POST /retry of a FAILED saga after its remaining faults are deleted.
+// POST /retry of a FAILED saga after its remaining faults are deleted (or, for a flow saga,
+// after its participant was told to heal it).
+import type { FlowPlan } from './flow-plan';
 import type { SagaPlan } from './saga-plan';
 import type { ServiceClient } from './service-client';
 
@@ -8,7 +10,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FINAL = new Set(['COMPLETED', 'COMPENSATED', 'FAILED']);
 
 export interface SagaRun {
-  plan: SagaPlan;
+  plan: SagaPlan | FlowPlan;
   sagaId: string | null;
   status: string;
   errorStep: string | null;
@@ -18,6 +20,8 @@ export interface SagaRun {
   cancelAnswer: number | null;
   durationMs: number;
   problem: string | null;
+  /** The last GET /api/v1/sagas/:id of a flow saga (its steps and items, as the API shows them). */
+  view: Record<string, unknown> | null;
 }
 
 export interface DriveOptions {
@@ -26,11 +30,13 @@ export interface DriveOptions {
   /** Give up on a saga not final after this long. */
   sagaTimeoutMs: number;
   maxRetries: number;
+  /** Makes a FAILED flow saga's participant stop failing it (before POST /retry). */
+  heal?: (sagaId: string) => Promise<void>;
 }
 
 export async function driveSaga(
   client: ServiceClient,
-  plan: SagaPlan,
+  plan: SagaPlan | FlowPlan,
   opts: DriveOptions,
 ): Promise<SagaRun> {
   const began = Date.now();
@@ -44,13 +50,14 @@ export async function driveSaga(
     cancelAnswer: null,
     durationMs: 0,
     problem: null,
+    view: null,
   };
   try {
     const created = await client.call(
       'POST',
       '/api/v1/sagas',
       {
-        definition: 'order',
+        definition: plan.definition,
         input: plan.input,
         ...(plan.faults.length ? { faults: plan.faults } : {}),
       },
@@ -72,8 +79,10 @@ export async function driveSaga(
       run.status = saga.status;
       run.errorStep = saga.error?.step ?? null;
       run.errorCode = saga.error?.code ?? null;
+      if (plan.definition !== 'order') run.view = saga;
       if (saga.status === 'FAILED' && run.retries < opts.maxRetries) {
-        await clearFaultsOf(client, id);
+        if (plan.definition === 'order') await clearFaultsOf(client, id);
+        else await opts.heal?.(id);
         const r = await client.call('POST', `/api/v1/sagas/${id}/retry`);
         if (r.status === 202) run.retries++;
         else if (r.status !== 409)

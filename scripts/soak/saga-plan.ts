@@ -20,6 +20,7 @@ export interface OrderItem {
 
 export interface SagaPlan {
   index: number;
+  definition: 'order';
   rule: OrderRule;
   input: {
     customerId: string;
@@ -183,6 +184,7 @@ export function planSaga(rng: Rng, index: number, runId: string, mix: MixOptions
   const failure = RULE_FAILURE[rule];
   return {
     index,
+    definition: 'order',
     rule,
     input: {
       customerId: `soak-${runId}-${index}`,

@@ -8,7 +8,7 @@ import { DEFAULT_SOAK_OPTIONS, runSoak, type SoakOptions } from './run-soak';
 
 const USAGE = `usage: tsx scripts/soak/soak.ts [--sagas N] [--seconds S] [--backend postgres|redis|both]
   [--workers N] [--concurrency N] [--seed N] [--kill-every-ms MS] [--min-kills N]
-  [--no-db-restart] [--no-redis-restart] [--timeout-rate F] [--cancel-rate F] [--out DIR] [--no-build]`;
+  [--no-db-restart] [--no-redis-restart] [--timeout-rate F] [--cancel-rate F] [--flow-rate F] [--out DIR] [--no-build]`;
 
 function parse(argv: string[]): {
   backends: SoakOptions['backend'][];
@@ -29,6 +29,7 @@ function parse(argv: string[]): {
       'no-redis-restart': { type: 'boolean' },
       'timeout-rate': { type: 'string' },
       'cancel-rate': { type: 'string' },
+      'flow-rate': { type: 'string' },
       'down-ms': { type: 'string' },
       'drain-seconds': { type: 'string' },
       out: { type: 'string' },
@@ -66,6 +67,7 @@ function parse(argv: string[]): {
       restartRedis: !values['no-redis-restart'],
       timeoutRate: num(values['timeout-rate'], d.timeoutRate, 'timeout-rate'),
       cancelRate: num(values['cancel-rate'], d.cancelRate, 'cancel-rate'),
+      flowRate: Math.min(1, num(values['flow-rate'], d.flowRate, 'flow-rate')),
       downMs: num(values['down-ms'], d.downMs, 'down-ms'),
       drainSeconds: num(values['drain-seconds'], d.drainSeconds, 'drain-seconds'),
       outDir: values.out ? path.resolve(values.out) : d.outDir,
