@@ -142,6 +142,63 @@ describe('PostgreSQL terminates a connection right after its startup', () => {
     });
     expect(saga.status).toBe('COMPLETED');
     expect(alive(worker)).toBe(true);
+    // And it settles: no worker left spinning on a connection that died unheard (BullMQ's
+    // LISTEN client failing every wait at once, thousands of 'worker error' lines a second).
+    const errorLines = () => worker.output().match(/worker error/g)?.length ?? 0;
+    const before = errorLines();
+    await sleep(2000);
+    expect(errorLines() - before).toBe(0);
+  });
+});
+
+describe('a worker started while PostgreSQL refuses the queue its connections', () => {
+  const started: ServiceProcess[] = [];
+  const proxies: TerminatingProxy[] = [];
+  afterAll(async () => {
+    for (const s of started) await s.kill('SIGKILL');
+    for (const p of proxies) await p.close();
+  });
+
+  // The soak's case: a worker restarted while PostgreSQL was shutting down. BullMQ's check of
+  // its schema failed then, and a failed check is kept: every later fetch of that worker
+  // failed at once with the same error, and no step ran there until the process was killed.
+  it('starts once they are accepted, runs steps, and does not spin', async () => {
+    const databaseUrl = await createTestDatabase('connrefused');
+    const proxy = await startTerminatingProxy(databaseUrl);
+    proxies.push(proxy);
+    const apiProcess = await startServiceProcess({
+      SAGA_API_KEYS: KEY,
+      DATABASE_URL: databaseUrl,
+      SAGA_ROLE: 'api',
+    });
+    started.push(apiProcess);
+    // BullMQ's pool connections carry `-c search_path="bullmq"`; TypeORM's pass.
+    proxy.refuseStartup = /search_path/;
+    const worker = await startServiceProcess({
+      SAGA_API_KEYS: KEY,
+      DATABASE_URL: proxy.url,
+      SAGA_ROLE: 'worker',
+    });
+    started.push(worker);
+    await until('queue connections refused', async () => proxy.refused >= 2);
+    proxy.refuseStartup = null;
+
+    const api = client(apiProcess, KEY);
+    const created = await api('/api/v1/sagas', {
+      method: 'POST',
+      json: { definition: 'order', input: orderInput() },
+    });
+    expect(created.status).toBe(201);
+    const saga = await until('saga final', async () => {
+      const { body } = await api(`/api/v1/sagas/${created.body.id}`);
+      return FINAL.has(body.status) ? body : null;
+    });
+    expect(saga.status).toBe('COMPLETED');
+    expect(worker.output()).toMatch(/step worker could not start/);
+    const errorLines = () => worker.output().match(/worker error/g)?.length ?? 0;
+    const before = errorLines();
+    await sleep(2000);
+    expect(errorLines() - before).toBe(0);
   });
 });
 

@@ -16,16 +16,24 @@ export interface TerminatingProxy {
   terminateNewConnections: boolean;
   /** Connections ended that way so far. */
   terminated: number;
+  /**
+   * While set, each new connection whose startup packet matches (e.g. /search_path/: BullMQ's
+   * pool names its schema there) is refused at once with FATAL 57P03, as a PostgreSQL that is
+   * shutting down or starting up answers. Others pass.
+   */
+  refuseStartup: RegExp | null;
+  /** Connections refused that way so far. */
+  refused: number;
   close(): Promise<void>;
 }
 
-/** ErrorResponse FATAL 57P01, as PostgreSQL sends it to a backend told to shut down. */
-function adminShutdownMessage(): Buffer {
+/** A FATAL ErrorResponse with this SQLSTATE and message. */
+function fatalMessage(code: string, message: string): Buffer {
   const fields: [string, string][] = [
     ['S', 'FATAL'],
     ['V', 'FATAL'],
-    ['C', '57P01'],
-    ['M', 'terminating connection due to administrator command'],
+    ['C', code],
+    ['M', message],
   ];
   const body = Buffer.concat([
     ...fields.map(([k, v]) => Buffer.from(`${k}${v}\0`)),
@@ -37,6 +45,10 @@ function adminShutdownMessage(): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** ErrorResponse FATAL 57P01, as PostgreSQL sends it to a backend told to shut down. */
+const adminShutdownMessage = () =>
+  fatalMessage('57P01', 'terminating connection due to administrator command');
+
 export async function startTerminatingProxy(targetUrl: string): Promise<TerminatingProxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<net.Socket>();
@@ -44,6 +56,8 @@ export async function startTerminatingProxy(targetUrl: string): Promise<Terminat
     url: '',
     terminateNewConnections: false,
     terminated: 0,
+    refuseStartup: null,
+    refused: 0,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -60,7 +74,22 @@ export async function startTerminatingProxy(targetUrl: string): Promise<Terminat
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
+    const refuse = proxy.refuseStartup;
+    if (refuse) {
+      // The first chunk from a node-postgres client is its startup packet.
+      client.once('data', (startup: Buffer) => {
+        if (refuse.test(startup.toString('latin1'))) {
+          proxy.refused++;
+          client.end(fatalMessage('57P03', 'the database system is shutting down'));
+          upstream.destroy();
+          return;
+        }
+        upstream.write(startup);
+        client.pipe(upstream);
+      });
+    } else {
+      client.pipe(upstream);
+    }
     if (!proxy.terminateNewConnections) {
       upstream.pipe(client);
       return;

@@ -11,6 +11,7 @@ import {
   type JobsOptions,
   type Processor,
 } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GuardedPgClient } from '../database/guarded-pg-client';
 
 export const STEP_QUEUE_NAME = 'saga-steps';
@@ -140,28 +141,63 @@ function workerOptions(opts: WorkerSettings) {
   };
 }
 
+/**
+ * BullMQ's PostgreSQL backend memoizes its first readiness check (schema and migrations), and
+ * every later query awaits it: a Queue or Worker whose check ran while PostgreSQL was down or
+ * shutting down fails every call for the rest of its life, at once and with the same error.
+ * (The chaos soak saw a worker restarted during an outage log thousands of them a second.)
+ * Such an instance is replaced, never reused.
+ */
+function failsReadiness(instance: { waitUntilReady(): Promise<unknown> }): Promise<boolean> {
+  return instance.waitUntilReady().then(
+    () => false,
+    () => true,
+  );
+}
+
 /** The saga step queue (BullMQ). */
 export class StepQueue {
   readonly backend: 'postgres' | 'redis';
-  readonly queue: Queue;
+  private current: Queue;
+  private broken: Promise<boolean>;
+  private readonly makeQueueFn: () => Queue;
   private readonly makeWorkerFn: (p: Processor, opts: WorkerSettings) => Worker;
 
   constructor(conn: QueueConnection) {
     const b = backendFor(conn);
     this.backend = b.backend;
-    this.queue = b.makeQueue();
+    this.makeQueueFn = b.makeQueue;
+    this.current = b.makeQueue();
+    this.broken = failsReadiness(this.current);
     this.makeWorkerFn = b.makeWorker;
   }
 
+  /** The producer: the one made at start, or its replacement once that one failed to start. */
+  get queue(): Queue {
+    return this.current;
+  }
+
   async ready(): Promise<void> {
-    await this.queue.waitUntilReady();
+    await (await this.usable()).waitUntilReady();
+  }
+
+  /** The producer, replaced first when its start-up failed (see failsReadiness). */
+  private async usable(): Promise<Queue> {
+    const q = this.current;
+    if (this.backend === 'postgres' && (await this.broken) && this.current === q) {
+      this.current = this.makeQueueFn();
+      this.broken = failsReadiness(this.current);
+      void q.close().catch(() => undefined);
+    }
+    return this.current;
   }
 
   /** Enqueues the commands a committed state asks for. */
   async dispatch(commands: SagaCommand[]): Promise<void> {
+    const queue = await this.usable();
     for (const c of commands) {
       // add() rather than addBulk(): only add() deduplicates on jobId.
-      await this.queue.add('step', stepJobData(c), stepJobOptions(c));
+      await queue.add('step', stepJobData(c), stepJobOptions(c));
     }
   }
 
@@ -170,7 +206,7 @@ export class StepQueue {
    * replaces it when a finished copy is retained (its outcome never reached the saga).
    */
   async ensure(command: SagaCommand): Promise<'present' | 'added' | 'replaced'> {
-    const job = await this.queue.getJob(command.dispatchId);
+    const job = await (await this.usable()).getJob(command.dispatchId);
     if (job) {
       const state = await job.getState();
       if (state !== 'completed' && state !== 'failed') return 'present';
@@ -184,13 +220,15 @@ export class StepQueue {
 
   /** Moves a delayed job's wake-up to `delayMs` from now (nothing when it is not delayed). */
   async wakeAfter(jobId: string, delayMs: number): Promise<void> {
-    const job = await this.queue.getJob(jobId);
+    const job = await (await this.usable()).getJob(jobId);
     if (job && (await job.getState()) === 'delayed') await job.changeDelay(delayMs);
   }
 
   /** Schedules the saga's deadline: a delayed job that sends CANCEL{reason: deadline}. */
   async scheduleDeadline(sagaId: string, deadlineAt: Date): Promise<void> {
-    await this.queue.add('deadline', { sagaId } satisfies DeadlineJobData, {
+    await (
+      await this.usable()
+    ).add('deadline', { sagaId } satisfies DeadlineJobData, {
       jobId: `${sagaId}.deadline`,
       delay: Math.max(0, deadlineAt.getTime() - Date.now()),
       attempts: 5,
@@ -201,15 +239,46 @@ export class StepQueue {
   }
 
   async hasDeadline(sagaId: string): Promise<boolean> {
-    return (await this.queue.getJob(`${sagaId}.deadline`)) !== undefined;
+    return (await (await this.usable()).getJob(`${sagaId}.deadline`)) !== undefined;
   }
 
   createWorker(processor: Processor, settings: WorkerSettings): Worker {
     return this.makeWorkerFn(processor, settings);
   }
 
+  /**
+   * A worker that has started (see failsReadiness): made again, with a growing pause, until
+   * one does; null when `stop` aborts first.
+   */
+  async createReadyWorker(
+    processor: Processor,
+    settings: WorkerSettings,
+    stop: AbortSignal,
+    onRetry: (err: Error) => void,
+  ): Promise<Worker | null> {
+    for (let round = 0; !stop.aborted; round++) {
+      const worker = this.makeWorkerFn(processor, settings);
+      // Errors of a worker that failed to start are reported once, below.
+      const swallow = () => undefined;
+      worker.on('error', swallow);
+      try {
+        await worker.waitUntilReady();
+        worker.off('error', swallow);
+        return worker;
+      } catch (err) {
+        onRetry(err as Error);
+        await worker.close(true).catch(() => undefined);
+        // Aborted by `stop` (shutdown): the loop then ends.
+        await sleep(Math.min(5000, 200 * 2 ** round), undefined, { signal: stop }).catch(
+          () => undefined,
+        );
+      }
+    }
+    return null;
+  }
+
   async counts(): Promise<Record<string, number>> {
-    return this.queue.getJobCounts(
+    return (await this.usable()).getJobCounts(
       'waiting',
       'active',
       'delayed',
@@ -220,7 +289,7 @@ export class StepQueue {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await this.current.close();
   }
 }
 

@@ -45,6 +45,8 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
   private readonly log = new Logger(StepProcessor.name);
   private worker: Worker | null = null;
   private readonly shutdown = new AbortController();
+  private readonly stopStarting = new AbortController();
+  private starting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly runtime: SagaRuntime,
@@ -62,16 +64,31 @@ export class StepProcessor implements OnApplicationBootstrap, BeforeApplicationS
 
   onApplicationBootstrap(): void {
     if (this.config.role === 'api') return;
-    this.worker = this.queue.createWorker((job, token) => this.process(job as SagaJob, token), {
-      concurrency: this.config.workerConcurrency,
-      stalledIntervalMs: this.config.stalledIntervalMs,
-    });
-    this.worker.on('error', (err) => this.log.error(`worker error: ${err.message}`));
-    void this.worker.run();
+    // In the background: a worker started while the queue's database is away is made again
+    // until one starts (step-queue.ts, failsReadiness); the process serves meanwhile.
+    this.starting = this.startWorker();
+  }
+
+  private async startWorker(): Promise<void> {
+    const worker = await this.queue.createReadyWorker(
+      (job, token) => this.process(job as SagaJob, token),
+      {
+        concurrency: this.config.workerConcurrency,
+        stalledIntervalMs: this.config.stalledIntervalMs,
+      },
+      this.stopStarting.signal,
+      (err) => this.log.warn(`step worker could not start (${err.message}); trying again`),
+    );
+    if (!worker) return;
+    this.worker = worker;
+    worker.on('error', (err) => this.log.error(`worker error: ${err.message}`));
+    void worker.run();
   }
 
   /** Stops taking jobs and lets in-flight attempts finish within the shutdown grace. */
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopStarting.abort();
+    await this.starting;
     if (!this.worker) return;
     const closing = this.worker.close();
     const grace = new Promise((r) => setTimeout(r, this.config.shutdownGraceMs).unref());
