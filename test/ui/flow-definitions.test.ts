@@ -253,11 +253,14 @@ describe('visualizer: a flow definition (parallel regions, items, the pivot, the
       passengers: ['ann', 'bob', 'cid', 'dan', 'eve'],
       script: {
         seats: {
+          // Item 0 answers first, item 2 then starts and fails at once, while item 1 is still
+          // in flight (it finishes; no item starts after the failure): items 3 and 4 never run.
           execute: [{ status: 200, delayMs: 300, body: { seat: 'ok' } }],
+          'execute:1': [{ status: 200, delayMs: 1500, body: { seat: 'ok' } }],
           'execute:2': [{ status: 409, body: { code: 'SEAT_TAKEN', message: 'seat taken' } }],
         },
         // Its undo outlasts seats' own: flight's undo starts while hotel's still runs.
-        hotel: { compensate: [{ status: 200, delayMs: 700, body: {} }] },
+        hotel: { compensate: [{ status: 200, delayMs: 2000, body: {} }] },
       },
     });
     await page.goto(`${t.baseUrl}/ui/#/sagas/${id}`);
@@ -277,13 +280,13 @@ describe('visualizer: a flow definition (parallel regions, items, the pivot, the
       'compensated',
       'compensated',
       'failed',
-      'compensated',
+      'pending',
       'pending',
     ]);
     await page.waitForFunction(
       () =>
         document.querySelectorAll('[data-items-of="seats"] .item-chip[data-status="compensated"]')
-          .length === 3,
+          .length === 2,
     );
     expect(await chips('seats')).toEqual(
       apiItems.map((i) => [i.status, i.compensation?.status ?? 'none']),
@@ -292,11 +295,11 @@ describe('visualizer: a flow definition (parallel regions, items, the pivot, the
       ['compensated', 'succeeded'],
       ['compensated', 'succeeded'],
       ['failed', 'none'],
-      ['compensated', 'succeeded'],
+      ['pending', 'none'],
       ['pending', 'none'],
     ]);
     expect(await page.textContent('[data-items-of="seats"] .item-summary')).toBe(
-      '3/5 items succeeded, 1 failed · 3 undone',
+      '2/5 items succeeded, 1 failed · 2 undone',
     );
     expect(
       await page.$eval('#diagram [data-state="EXECUTING.seats"]', (e) =>
@@ -340,6 +343,96 @@ describe('visualizer: a flow definition (parallel regions, items, the pivot, the
       true,
     );
     await screenshot(page, 'saga-flow-compensated');
+  });
+
+  it('the numbering rules, run by the page’s own module: a chain undoes in reverse, a DAG by layer, a saga by what had finished before each undo started; nothing past the pivot', async () => {
+    // Loaded by a string the browser evaluates: the test's own transpiler rewrites import().
+    await page.evaluate(
+      "import('/ui/compensation-order.js').then((m) => { window.__compensationOrder = m; })",
+    );
+    const result = await page.evaluate(() => {
+      const m = (window as any).__compensationOrder;
+      const chain = ['a', 'b', 'c'].map((name) => ({ name, compensation: `undo_${name}` }));
+      const dag = [
+        { name: 'a', compensation: 'x', dependsOn: [] },
+        { name: 'b', compensation: 'x', dependsOn: [] },
+        { name: 'c', compensation: 'x', dependsOn: ['a'] },
+        { name: 'p', pivot: true, dependsOn: ['b', 'c'] },
+      ];
+      const st = (status: string, steps: [string, string][]) => ({
+        status,
+        steps: steps.map(([name, s]) => ({ name, status: s, compensation: null })),
+      });
+      const order = (states: unknown[]) =>
+        Object.fromEntries(
+          [...m.sagaCompensationOrder(dag, states)].map(([k, v]: any) => [k, `${v.n}:${v.source}`]),
+        );
+      return {
+        chain: Object.fromEntries(m.compensationPlan(chain)),
+        dag: Object.fromEntries(m.compensationPlan(dag)),
+        // c failed: b's and a's undo (nothing depends on them that ran) start together.
+        together: order([
+          st('COMPENSATING', [
+            ['a', 'compensating'],
+            ['b', 'compensating'],
+            ['c', 'failed'],
+            ['p', 'pending'],
+          ]),
+          st('COMPENSATED', [
+            ['a', 'compensated'],
+            ['b', 'compensated'],
+            ['c', 'failed'],
+            ['p', 'pending'],
+          ]),
+        ]),
+        // p failed: c's and b's first, a's once c's finished (b's still running).
+        layered: order([
+          st('COMPENSATING', [
+            ['a', 'succeeded'],
+            ['b', 'compensating'],
+            ['c', 'compensating'],
+            ['p', 'failed'],
+          ]),
+          st('COMPENSATING', [
+            ['a', 'compensating'],
+            ['b', 'compensating'],
+            ['c', 'compensated'],
+            ['p', 'failed'],
+          ]),
+          st('COMPENSATED', [
+            ['a', 'compensated'],
+            ['b', 'compensated'],
+            ['c', 'compensated'],
+            ['p', 'failed'],
+          ]),
+        ]),
+        // Still executing: the plan over what would be undone now.
+        planned: order([
+          st('EXECUTING', [
+            ['a', 'succeeded'],
+            ['b', 'running'],
+            ['c', 'running'],
+            ['p', 'pending'],
+          ]),
+        ]),
+        pastPivot: order([
+          st('EXECUTING', [
+            ['a', 'succeeded'],
+            ['b', 'succeeded'],
+            ['c', 'succeeded'],
+            ['p', 'succeeded'],
+          ]),
+        ]),
+      };
+    });
+    expect(result).toEqual({
+      chain: { a: 3, b: 2, c: 1 },
+      dag: { a: 2, b: 1, c: 1 },
+      together: { a: '1:history', b: '1:history' },
+      layered: { a: '2:history', b: '1:history', c: '1:history' },
+      planned: { a: '2:plan', b: '1:plan', c: '1:plan' },
+      pastPivot: {},
+    });
   });
 
   it('no console errors and no page errors on any page', () => {

@@ -194,8 +194,17 @@ export function flowHighlightOf(layout, states, { steps, order }) {
     const full = list[0] === start ? list : [start, ...list];
     for (let i = 1; i < full.length; i++) hop(`${region}.${full[i - 1]}`, `${region}.${full[i]}`);
   }
+  // A path entry of a flow saga may name several regions: its colour is its top state's.
+  const TOP_TONE = {
+    COMPENSATING: 'compensated',
+    COMPENSATED: 'compensated',
+    FAILED: 'comp-failed',
+  };
+  const pathTones = new Map(
+    path.map((p) => [p.state, TOP_TONE[p.state.split(/[.,]/)[0]] ?? 'path']),
+  );
   const current = parts[0];
-  return { nodes, edges, current, currents, path };
+  return { nodes, edges, current, currents, path, pathTones };
 }
 
 /** Highlight data for a flow definition alone: each region's call, the pivot, the undo plan. */

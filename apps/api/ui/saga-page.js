@@ -278,7 +278,10 @@ export async function sagaPage(root, { id }, signal) {
       hl.path.map((p, i) =>
         h(
           'li',
-          { 'data-state': p.state, class: `tone-${hl.nodes.get(p.state)?.tone ?? 'path'}` },
+          {
+            'data-state': p.state,
+            class: `tone-${hl.pathTones?.get(p.state) ?? hl.nodes.get(p.state)?.tone ?? 'path'}`,
+          },
           h('span', { class: 'num' }, String(i + 1)),
           h('code', null, p.state),
           p.eventType ? h('span', { class: 'muted small' }, ` via ${p.eventType}`) : null,

@@ -92,7 +92,12 @@ export function stepsTableOf(saga, definition, order) {
             'td',
             null,
             st.compensation
-              ? `${COMPENSATION_STATUS_WORDS[st.compensation.status] ?? st.compensation.status} (${plural(st.compensation.attempts, 'attempt')})${st.compensation.error ? ` — ${st.compensation.error.code}` : ''}`
+              ? `${COMPENSATION_STATUS_WORDS[st.compensation.status] ?? st.compensation.status} (${
+                  // A forEach step's attempts are its items': say how many were undone.
+                  st.items
+                    ? `${st.items.filter((i) => i.compensation?.status === 'succeeded').length} of ${plural(st.items.filter((i) => i.compensation).length, 'item')} undone`
+                    : plural(st.compensation.attempts, 'attempt')
+                })${st.compensation.error ? ` — ${st.compensation.error.code}` : ''}`
               : '—',
           ),
           flow && def ? undoCell(def, order, after) : null,

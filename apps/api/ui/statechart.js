@@ -404,7 +404,8 @@ export function renderStatechart(layout, hl = null) {
   for (const e of edges) {
     if (!e.points.length) continue;
     const tone = hl?.edges.get(e.id) ?? null;
-    const cls = `edge ${tone ? `taken tone-${tone}` : ''}`;
+    const inRegion = layout.plan?.quiet(e.source, e.target) ?? false;
+    const cls = `edge ${tone ? `taken tone-${tone}` : ''}${inRegion ? ' in-region' : ''}`;
     edgeEls.push(
       s(
         'path',
