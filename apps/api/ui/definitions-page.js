@@ -3,7 +3,10 @@
 import { getJson } from './api.js';
 import { formatDuration, formatTime, h, mount, plural } from './dom.js';
 import { legend } from './legend.js';
+import { compensationPlan } from './compensation-order.js';
+import { flowDefinitionLabels } from './flow-path.js';
 import { definitionLabels } from './saga-path.js';
+import { isFlowMachine } from './flow-layout.js';
 import {
   chartDirection,
   firstStepState,
@@ -151,7 +154,8 @@ export async function definitionPage(root, { name, version }, signal) {
   // Every transition by default; the main flow alone (each step's success, each undo) on request.
   // Left to right at 1:1 by default (every transition does not fit a panel readably either way);
   // Fit to width draws it top to bottom, fitted to the panel, as the saga page opens.
-  const view = { all: true, fit: false };
+  // A flow definition's regions are laid out to be read fitted (rows of steps side by side).
+  const view = { all: true, fit: isFlowMachine(d.machine) };
   const layouts = new Map();
   const diagram = h('div', { class: 'diagram', id: 'diagram' });
   const title = h('h2', { id: 'chart-title' }, 'Statechart: every state and transition');
@@ -164,6 +168,7 @@ export async function definitionPage(root, { name, version }, signal) {
         layoutStatechart(d.machine, {
           only: all ? null : spineEdgeIds(d.machine),
           direction: chartDirection(fit),
+          steps: d.steps,
         }),
       );
     }
@@ -171,7 +176,8 @@ export async function definitionPage(root, { name, version }, signal) {
   };
   const show = async () => {
     const layout = await layoutOf(view);
-    mount(diagram, renderStatechart(layout, definitionLabels(layout, d)));
+    const labels = layout.plan ? flowDefinitionLabels : definitionLabels;
+    mount(diagram, renderStatechart(layout, labels(layout, d)));
     diagram.classList.toggle('fit', view.fit);
     diagram.dataset.view = view.all ? 'all' : 'spine';
     diagram.dataset.fit = String(view.fit);
@@ -208,6 +214,8 @@ export async function definitionPage(root, { name, version }, signal) {
     'On: the chart top to bottom, fitted to the panel. Off: left to right, at 1:1.',
   );
   const participants = participantsOf(d);
+  const flow = d.steps.some((s) => s.dependsOn || s.forEach || s.pivot);
+  const plan = compensationPlan(d.steps);
   const anyAsync = d.steps.some((s) => s.async || s.compensationAsync);
   mount(
     root,
@@ -318,7 +326,13 @@ export async function definitionPage(root, { name, version }, signal) {
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'steps-title' },
-      h('h2', { id: 'steps-title' }, 'Steps, in order (compensations run in reverse)'),
+      h(
+        'h2',
+        { id: 'steps-title' },
+        flow
+          ? 'Steps (compensations run in reverse dependency order: undo 1 first, the same number at once)'
+          : 'Steps, in order (compensations run in reverse)',
+      ),
       h(
         'div',
         { class: 'steps-table' },
@@ -341,6 +355,7 @@ export async function definitionPage(root, { name, version }, signal) {
                 'Timeout',
                 'Retry',
                 'Compensation retry',
+                ...(flow ? ['Depends on', 'Undo order'] : []),
               ].map((t) => h('th', { scope: 'col' }, t)),
             ),
           ),
@@ -356,14 +371,45 @@ export async function definitionPage(root, { name, version }, signal) {
                   'data-compensation-async': String(s.compensationAsync === true),
                 },
                 h('td', null, String(i + 1)),
-                h('th', { scope: 'row' }, h('code', null, s.name)),
+                h(
+                  'th',
+                  { scope: 'row' },
+                  h('code', null, s.name),
+                  s.pivot
+                    ? h('span', { class: 'pill pivot-pill', 'data-pivot': 'true' }, 'pivot')
+                    : null,
+                  s.forEach ? h('span', { class: 'pill' }, `each of ${s.forEach}`) : null,
+                ),
                 h('td', null, s.participant),
                 h('td', null, h('code', null, s.action)),
-                h('td', null, h('code', null, s.compensation)),
+                h(
+                  'td',
+                  null,
+                  s.compensation || !flow
+                    ? h('code', null, s.compensation)
+                    : h(
+                        'span',
+                        { class: 'muted' },
+                        `no compensation (${s.pivot ? 'the pivot' : 'after the pivot'})`,
+                      ),
+                ),
                 h('td', { class: 'step-mode' }, modeText(s)),
                 h('td', null, formatDuration(s.timeoutMs)),
                 h('td', null, retryText(s.retry)),
                 h('td', null, retryText(s.compensationRetry ?? s.retry)),
+                flow
+                  ? h('td', null, (s.dependsOn ?? []).length ? s.dependsOn.join(', ') : '—')
+                  : null,
+                flow
+                  ? h(
+                      'td',
+                      {
+                        class: 'undo-order',
+                        'data-undo': plan.has(s.name) ? String(plan.get(s.name)) : 'none',
+                      },
+                      plan.has(s.name) ? `undo ${plan.get(s.name)}` : '—',
+                    )
+                  : null,
               ),
             ),
           ),
@@ -383,7 +429,7 @@ export async function definitionPage(root, { name, version }, signal) {
       { class: 'card chart-card', 'aria-labelledby': 'chart-title' },
       h('div', { class: 'card-head' }, title, h('div', { class: 'tools' }, allButton, fitButton)),
       diagram,
-      legend({ forSaga: false }),
+      legend({ forSaga: false, flow: isFlowMachine(d.machine) }),
     ),
   );
   scrollToState(diagram, await layoutOf(view), start, 'STARTED');

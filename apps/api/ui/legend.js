@@ -9,7 +9,38 @@ const ITEMS = [
 ];
 
 /** The statechart's key: colours, the path numbers and the NOW marker, each in words. */
-export function legend({ forSaga = true } = {}) {
+/** A flow definition's marks: parallel regions, dependencies, the pivot, the undo order. */
+function flowItems() {
+  return [
+    h(
+      'li',
+      null,
+      h('span', { class: 'swatch shape-parallel' }),
+      'Parallel state: one region per step',
+    ),
+    h('li', null, h('span', { class: 'legend-dep' }), 'Waits for (dependsOn; undo: reversed)'),
+    h(
+      'li',
+      { 'data-legend': 'pivot' },
+      h('span', { class: 'legend-pill pivot' }, 'pivot'),
+      'Point of no return: nothing is undone once it succeeded',
+    ),
+    h(
+      'li',
+      { 'data-legend': 'undo' },
+      h('span', { class: 'legend-pill undo' }, 'undo 1'),
+      'Compensation order (the same number: at once)',
+    ),
+    h(
+      'li',
+      { 'data-legend': 'no-undo' },
+      h('span', { class: 'legend-pill no-undo' }, 'no compensation'),
+      'The pivot and the steps after it',
+    ),
+  ];
+}
+
+export function legend({ forSaga = true, flow = false } = {}) {
   return h(
     'ul',
     { class: 'legend', 'aria-label': 'Legend' },
@@ -31,5 +62,6 @@ export function legend({ forSaga = true } = {}) {
       : null,
     h('li', null, h('span', { class: 'swatch shape-final' }), 'Final state (double border)'),
     h('li', null, h('span', { class: 'swatch shape-compound' }), 'Compound state and its children'),
+    flow ? flowItems() : null,
   );
 }

@@ -2,7 +2,12 @@
 import { Unauthorized, getJson, streamEvents } from './api.js';
 import { ago, formatDuration, formatTime, h, mount, plural } from './dom.js';
 import { legend } from './legend.js';
+import { ACCEPTED, acceptedText, durations } from './timeline-timing.js';
+import { sagaCompensationOrder } from './compensation-order.js';
+import { isFlowMachine } from './flow-layout.js';
+import { flowHighlightOf, flowTakenEdgeIds } from './flow-path.js';
 import { highlightOf, takenEdgeIds } from './saga-path.js';
+import { stepsTableOf } from './saga-steps-table.js';
 import {
   chartDirection,
   layoutStatechart,
@@ -10,14 +15,7 @@ import {
   scrollToState,
   spineEdgeIds,
 } from './statechart.js';
-import {
-  COMPENSATION_STATUS_WORDS,
-  SAGA_STATUS_WORDS,
-  STEP_STATUS_WORDS,
-  historyHeadline,
-  historyTone,
-  statusTone,
-} from './words.js';
+import { SAGA_STATUS_WORDS, historyHeadline, historyTone, statusTone } from './words.js';
 
 const FINAL = new Set(['COMPLETED', 'COMPENSATED', 'FAILED']);
 const machines = new Map();
@@ -31,7 +29,7 @@ function machineFor(saga) {
       key,
       getJson(
         `/definitions/${encodeURIComponent(saga.definition)}?version=${saga.definitionVersion}`,
-      ).then((d) => d.machine),
+      ),
     );
   }
   return machines.get(key);
@@ -44,47 +42,16 @@ function machineFor(saga) {
  * Computed once per definition version, view, direction and set of transitions.
  */
 async function layoutFor(saga, view, states, fit) {
-  const machine = await machineFor(saga);
+  const definition = await machineFor(saga);
+  const { machine } = definition;
+  const taken = isFlowMachine(machine) ? flowTakenEdgeIds : takenEdgeIds;
   const only =
-    view === 'all' ? null : new Set([...spineEdgeIds(machine), ...takenEdgeIds(machine, states)]);
+    view === 'all' ? null : new Set([...spineEdgeIds(machine), ...taken(machine, states)]);
   const direction = chartDirection(fit);
   const key = `${saga.definition}@${saga.definitionVersion}:${direction}:${only ? [...only].sort().join(',') : 'all'}`;
-  if (!layouts.has(key)) layouts.set(key, layoutStatechart(machine, { only, direction }));
+  if (!layouts.has(key))
+    layouts.set(key, layoutStatechart(machine, { only, direction, steps: definition.steps }));
   return layouts.get(key);
-}
-
-/** The entries of an async attempt's acceptance: the participant will call back. */
-const ACCEPTED = new Set(['STEP_ACCEPTED', 'COMPENSATION_ACCEPTED']);
-
-/** `until` as a time of day (with the date when it is not the day of `at`). */
-function clockTime(iso, at) {
-  const d = new Date(iso);
-  const sameDay = new Date(at).toDateString() === d.toDateString();
-  return sameDay ? d.toLocaleTimeString(undefined, { hour12: false }) : formatTime(iso);
-}
-
-/** What an accepted attempt waits for, in words. */
-function acceptedText(e) {
-  const until = e.data?.awaitingCallbackUntil;
-  if (!until) return 'accepted — waiting for callback';
-  const wait = new Date(until) - new Date(e.at);
-  return `accepted — waiting for callback until ${clockTime(until, e.at)}${wait > 0 ? ` (up to ${formatDuration(wait)})` : ''}`;
-}
-
-/** How long the attempt an outcome entry reports took: since its dispatch or previous attempt. */
-function durations(events) {
-  const since = new Map();
-  const out = new Map();
-  for (const e of events) {
-    const family = e.type.startsWith('COMPENSATION') ? 'c' : e.type.startsWith('STEP') ? 's' : null;
-    if (!family || !e.step) continue;
-    const key = `${family}:${e.step}`;
-    if (!e.type.endsWith('_STARTED') && since.has(key))
-      out.set(e.seq, new Date(e.at) - new Date(since.get(key)));
-    // An acceptance is not the attempt's end: its outcome counts from the dispatch too.
-    if (!ACCEPTED.has(e.type)) since.set(key, e.at);
-  }
-  return out;
 }
 
 export function statusBadge(status) {
@@ -98,6 +65,7 @@ export function statusBadge(status) {
 export async function sagaPage(root, { id }, signal) {
   const state = {
     saga: null,
+    definition: null,
     events: [],
     replay: null,
     selected: null,
@@ -115,6 +83,7 @@ export async function sagaPage(root, { id }, signal) {
   const travel = h('div', { class: 'travel', id: 'travel', role: 'status' });
   const pathList = h('ol', { class: 'path-list', id: 'path', 'aria-label': 'Path taken' });
   const stepsTable = h('div', { class: 'steps-table' });
+  const legendBox = h('div', { class: 'legend-box' });
   const viewNote = h('p', { class: 'view-note muted small', id: 'view-note' });
   const allButton = h(
     'button',
@@ -160,7 +129,7 @@ export async function sagaPage(root, { id }, signal) {
         viewNote,
         h('h3', null, 'Path taken'),
         pathList,
-        legend(),
+        legendBox,
       ),
       h(
         'section',
@@ -282,7 +251,12 @@ export async function sagaPage(root, { id }, signal) {
   function renderChart() {
     if (!state.layout || !state.replay) return;
     const states = shownStates();
-    const hl = highlightOf(state.layout, states);
+    const hl = state.layout.plan
+      ? flowHighlightOf(state.layout, states, {
+          steps: state.definition.steps,
+          order: sagaCompensationOrder(state.definition.steps, states),
+        })
+      : highlightOf(state.layout, states);
     mount(diagram, renderStatechart(state.layout, hl));
     diagram.dataset.view = state.view;
     diagram.dataset.fit = String(state.fit);
@@ -304,7 +278,10 @@ export async function sagaPage(root, { id }, signal) {
       hl.path.map((p, i) =>
         h(
           'li',
-          { 'data-state': p.state, class: `tone-${hl.nodes.get(p.state)?.tone ?? 'path'}` },
+          {
+            'data-state': p.state,
+            class: `tone-${hl.pathTones?.get(p.state) ?? hl.nodes.get(p.state)?.tone ?? 'path'}`,
+          },
           h('span', { class: 'num' }, String(i + 1)),
           h('code', null, p.state),
           p.eventType ? h('span', { class: 'muted small' }, ` via ${p.eventType}`) : null,
@@ -438,59 +415,12 @@ export async function sagaPage(root, { id }, signal) {
   }
 
   function renderSteps() {
-    const steps = state.saga.steps;
     mount(
       stepsTable,
-      h(
-        'table',
-        null,
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            ['Step', 'Status', 'Attempts', 'Duration', 'Error', 'Compensation'].map((t) =>
-              h('th', { scope: 'col' }, t),
-            ),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          steps.map((st) =>
-            h(
-              'tr',
-              { 'data-step': st.name },
-              h('th', { scope: 'row' }, h('code', null, st.name)),
-              h(
-                'td',
-                null,
-                h(
-                  'span',
-                  { class: `step-status st-${st.status}` },
-                  STEP_STATUS_WORDS[st.status] ?? st.status,
-                ),
-              ),
-              h('td', null, String(st.attempts)),
-              h(
-                'td',
-                null,
-                st.startedAt && st.finishedAt
-                  ? formatDuration(new Date(st.finishedAt) - new Date(st.startedAt))
-                  : '—',
-              ),
-              h('td', null, st.error ? `${st.error.code}: ${st.error.message}` : '—'),
-              h(
-                'td',
-                null,
-                st.compensation
-                  ? `${COMPENSATION_STATUS_WORDS[st.compensation.status] ?? st.compensation.status} (${plural(st.compensation.attempts, 'attempt')})${st.compensation.error ? ` — ${st.compensation.error.code}` : ''}`
-                  : '—',
-              ),
-            ),
-          ),
-        ),
+      stepsTableOf(
+        state.saga,
+        state.definition,
+        sagaCompensationOrder(state.definition.steps, state.replay.states),
       ),
     );
   }
@@ -510,6 +440,8 @@ export async function sagaPage(root, { id }, signal) {
     ]);
     state.saga = saga;
     state.replay = replay;
+    state.definition = await machineFor(saga);
+    mount(legendBox, legend({ flow: isFlowMachine(state.definition.machine) }));
     const layout = await layoutFor(saga, state.view, replay.states, state.fit);
     if (layout !== state.layout) state.scroll = true;
     state.layout = layout;

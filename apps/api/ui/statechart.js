@@ -4,6 +4,11 @@
 // that the chart a person debugs a saga with is not a tangle of edges it never took.
 // Highlighting is data passed in.
 import { s } from './dom.js';
+import { PHASE, STUB, flowLayoutPlan, parallelOptions, regionOptions } from './flow-layout.js';
+import { edgeText } from './chart-edges.js';
+import { regionFrame } from './region-frame.js';
+
+export { spineEdgeIds } from './chart-edges.js';
 
 const LEAF = { width: 188, height: 60 };
 const TOP = { width: 156, height: 60 };
@@ -16,47 +21,6 @@ function fitText(text, charW, room) {
 }
 const CHAR_W = 7.4; // edge labels, 13px
 const LINE_H = 16;
-
-/** What a transition's event is called on the chart: short words, not the event's name. */
-const SHORT = {
-  START: 'start',
-  STEP_SUCCEEDED: 'succeeded',
-  STEP_FAILED: 'failed',
-  STEP_ATTEMPT_FAILED: 'failed',
-  CANCEL: 'cancel',
-  DEADLINE_EXCEEDED: 'deadline',
-  COMPENSATION_SUCCEEDED: 'undone',
-  COMPENSATION_FAILED: 'undo failed',
-  COMPENSATION_ATTEMPT_FAILED: 'undo failed',
-  RETRY: 'retry',
-};
-
-/**
- * The definition's main spine: start, each step's success to the next step (through EXECUTING)
- * and each compensation's success to the previous one (through COMPENSATING).
- */
-export function spineEdgeIds(machine) {
-  const kind = new Map(machine.nodes.map((n) => [n.id, n.kind]));
-  return new Set(
-    machine.edges
-      .filter(
-        (e) =>
-          e.event === 'START' ||
-          (e.event === 'STEP_SUCCEEDED' && kind.get(e.source) === 'step') ||
-          (e.event === 'COMPENSATION_SUCCEEDED' && kind.get(e.source) === 'compensation'),
-      )
-      .map((e) => e.id),
-  );
-}
-
-/** What an edge says, short: the guard's step only when it is not one of the ends' own step. */
-function edgeText(edge, byId) {
-  const word = SHORT[edge.event] ?? edge.event.toLowerCase();
-  const step = /\[(.+)\]$/.exec(edge.label)?.[1];
-  if (!step) return word;
-  const own = [byId.get(edge.source)?.label, byId.get(edge.target)?.label];
-  return own.includes(step) ? word : `${step} ${word}`;
-}
 
 /**
  * The two ways the chart is drawn. Fitted (the default): the flow runs top to bottom, so the
@@ -89,16 +53,32 @@ function orderingEdges(byId, groups) {
  * travel only recolours). `only`: the ids of the transitions to lay out and draw (null: all).
  * `direction`: 'RIGHT' (left to right) or 'DOWN' (top to bottom), see chartDirection().
  */
-export async function layoutStatechart(machine, { only = null, direction = 'RIGHT' } = {}) {
+export async function layoutStatechart(
+  machine,
+  { only = null, direction = 'RIGHT', steps = null } = {},
+) {
   const byId = new Map(machine.nodes.map((n) => [n.id, n]));
+  // A flow definition (parallel regions) is laid out by its steps' graph; `steps` says it.
+  const plan = flowLayoutPlan(machine, steps);
+  const shown = (id) => !plan || plan.shows(id);
   const children = new Map();
   for (const n of machine.nodes) {
+    if (!shown(n.id)) continue;
     const list = children.get(n.parent ?? '') ?? [];
     list.push(n);
     children.set(n.parent ?? '', list);
   }
   const elkNode = (n) => {
     const kids = children.get(n.id);
+    if (plan && n.type === 'parallel') {
+      return { id: n.id, layoutOptions: parallelOptions(direction), children: kids.map(elkNode) };
+    }
+    if (plan && n.parent && byId.get(n.parent).type === 'parallel') {
+      const layoutOptions = regionOptions(direction, plan.partition(n.id));
+      if (!kids) return { id: n.id, ...STUB, layoutOptions };
+      return { id: n.id, layoutOptions, children: kids.map(elkNode) };
+    }
+    if (n.kind === 'phase') return { id: n.id, ...PHASE };
     if (kids) {
       return {
         id: n.id,
@@ -122,6 +102,7 @@ export async function layoutStatechart(machine, { only = null, direction = 'RIGH
   const loops = new Map();
   for (const e of machine.edges) {
     if (only && !only.has(e.id)) continue;
+    if (!shown(e.source) || !shown(e.target)) continue;
     const self = e.source === e.target;
     const into = self ? loops : groups;
     const key = self ? e.source : `${e.source}→${e.target}`;
@@ -135,7 +116,8 @@ export async function layoutStatechart(machine, { only = null, direction = 'RIGH
     g.edges.push(e);
     // A transition that stays put is a failed attempt that will be retried.
     const text = self ? 'retry' : edgeText(e, byId);
-    if (!g.lines.includes(text)) g.lines.push(text);
+    const quiet = !self && plan?.quiet(e.source, e.target);
+    if (!quiet && !g.lines.includes(text)) g.lines.push(text);
     into.set(key, g);
   }
   const graph = {
@@ -166,15 +148,22 @@ export async function layoutStatechart(machine, { only = null, direction = 'RIGH
         id: g.id,
         sources: [g.source],
         targets: [g.target],
-        labels: [
-          {
-            text: g.lines.join('\n'),
-            width: Math.max(...g.lines.map((l) => l.length)) * CHAR_W + 8,
-            height: g.lines.length * LINE_H + 4,
-          },
-        ],
+        labels: g.lines.length
+          ? [
+              {
+                text: g.lines.join('\n'),
+                width: Math.max(...g.lines.map((l) => l.length)) * CHAR_W + 8,
+                height: g.lines.length * LINE_H + 4,
+              },
+            ]
+          : [],
       })),
       ...orderingEdges(byId, groups.values()),
+      ...(plan ? [...plan.dependencies, ...plan.ordering] : []).map((d) => ({
+        id: d.id,
+        sources: [d.from],
+        targets: [d.to],
+      })),
     ],
   };
   // elk.bundled.js is a classic script served from /ui/vendor (it defines window.ELK).
@@ -187,14 +176,24 @@ export async function layoutStatechart(machine, { only = null, direction = 'RIGH
   };
   collect(laid);
   const groupById = new Map([...groups.values()].map((g) => [g.id, g]));
+  const depById = new Map((plan?.dependencies ?? []).map((d) => [d.id, d]));
+  const pointsOf = (e) => {
+    const sec = e.sections?.[0];
+    return sec ? [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint] : [];
+  };
   const edges = (laid.edges ?? [])
     .filter((e) => groupById.has(e.id))
     .map((e) => {
       const g = groupById.get(e.id);
-      const sec = e.sections?.[0];
-      const points = sec ? [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint] : [];
-      return { ...g, points, label: { ...e.labels[0], lines: g.lines } };
+      return {
+        ...g,
+        points: pointsOf(e),
+        label: e.labels?.[0] ? { ...e.labels[0], lines: g.lines } : null,
+      };
     });
+  const dependencies = (laid.edges ?? [])
+    .filter((e) => depById.has(e.id))
+    .map((e) => ({ ...depById.get(e.id), points: pointsOf(e) }));
   // Retry loops sit on top of their state, small, so that they do not push the layout apart:
   // just right of the middle when the flow runs left to right, near the right end when it runs
   // down (arrows come in at the top's middle then).
@@ -220,6 +219,8 @@ export async function layoutStatechart(machine, { only = null, direction = 'RIGH
     height: laid.height,
     boxes,
     edges,
+    dependencies,
+    plan,
     machine,
     direction,
     all: only === null,
@@ -240,7 +241,7 @@ export function renderStatechart(layout, hl = null) {
   const defs = s(
     'defs',
     null,
-    ['default', 'path', 'compensated', 'failed', 'comp-failed'].map((tone) =>
+    ['default', 'path', 'compensated', 'failed', 'comp-failed', 'dep'].map((tone) =>
       s(
         'marker',
         {
@@ -261,8 +262,11 @@ export function renderStatechart(layout, hl = null) {
   for (const [id, box] of boxes) {
     const n = box.node;
     const info = hl?.nodes.get(id);
-    const current = hl?.current === id;
-    const activeParent = hl?.current?.startsWith(`${id}.`);
+    // A flow saga may be in several regions at once: each is current.
+    const current = hl?.current === id || hl?.currents?.has(id) === true;
+    const activeParent =
+      hl?.current?.startsWith(`${id}.`) ||
+      [...(hl?.currents ?? [])].some((c) => c.startsWith(`${id}.`));
     const cls = [
       'state',
       `type-${n.type}`,
@@ -270,6 +274,7 @@ export function renderStatechart(layout, hl = null) {
       info?.tone ? `tone-${info.tone}` : 'tone-none',
       current ? 'is-current' : '',
       activeParent ? 'is-active-parent' : '',
+      info?.now ? 'is-phase-now' : '',
     ].join(' ');
     const attrs = {
       class: cls,
@@ -279,7 +284,12 @@ export function renderStatechart(layout, hl = null) {
       'data-current': current ? 'true' : null,
       transform: `translate(${box.x},${box.y})`,
     };
-    if (n.type === 'compound') {
+    const region = layout.plan && n.parent && boxes.get(n.parent)?.node.type === 'parallel';
+    if (region) {
+      compounds.push(regionFrame(id, box, info, attrs, { stub: layout.plan.isStub(id), current }));
+      continue;
+    }
+    if (n.type === 'compound' || n.type === 'parallel') {
       compounds.push(
         s(
           'g',
@@ -291,8 +301,11 @@ export function renderStatechart(layout, hl = null) {
       );
       continue;
     }
-    const statusLine =
-      info?.status ?? (n.type === 'final' ? 'final state' : n.kind === 'top' ? '' : 'not reached');
+    const phase = n.kind === 'phase';
+    const statusLine = phase
+      ? ''
+      : (info?.status ??
+        (n.type === 'final' ? 'final state' : n.kind === 'top' ? '' : 'not reached'));
     const visits = info?.visits ?? [];
     const badgeWidth = Math.max(24, visits.join(',').length * 8 + 12);
     leaves.push(
@@ -333,9 +346,9 @@ export function renderStatechart(layout, hl = null) {
         s(
           'text',
           {
-            class: 'label',
+            class: phase ? 'label phase-label' : 'label',
             x: box.width / 2,
-            y: statusLine ? 26 : 35,
+            y: phase ? box.height / 2 + 4.5 : statusLine ? 26 : 35,
             'text-anchor': 'middle',
             ...fitText(n.label, LABEL_CHAR_W, box.width - 12),
           },
@@ -373,12 +386,26 @@ export function renderStatechart(layout, hl = null) {
       ),
     );
   }
-  const edgeEls = [];
+  const edgeEls = (layout.dependencies ?? [])
+    .filter((d) => d.points.length)
+    .map((d) =>
+      s(
+        'path',
+        {
+          class: 'edge dep',
+          d: polyline(d.points),
+          'marker-end': 'url(#arrow-dep)',
+          'data-dep': `${d.from}→${d.to}`,
+        },
+        s('title', null, `${d.to.split('.')[1]} waits for ${d.from.split('.')[1]}`),
+      ),
+    );
   const labelEls = [];
   for (const e of edges) {
     if (!e.points.length) continue;
     const tone = hl?.edges.get(e.id) ?? null;
-    const cls = `edge ${tone ? `taken tone-${tone}` : ''}`;
+    const inRegion = layout.plan?.quiet(e.source, e.target) ?? false;
+    const cls = `edge ${tone ? `taken tone-${tone}` : ''}${inRegion ? ' in-region' : ''}`;
     edgeEls.push(
       s(
         'path',
@@ -438,52 +465,4 @@ export function renderStatechart(layout, hl = null) {
   return svg;
 }
 
-/**
- * Where to scroll one axis of a box of `client` pixels so that [lo, hi] (the state) is in view
- * with as much as fits of [fromLo, fromHi] (the state the saga came from); null: no change.
- */
-function scrollAxis(client, scroll, lo, hi, fromLo, fromHi) {
-  if (scroll <= client) return null;
-  const start = Math.min(lo, fromLo ?? lo) - 24;
-  const end = Math.max(hi, fromHi ?? hi) + 24;
-  if (end - start <= client) return Math.max(0, start - (client - (end - start)) / 2);
-  // Both do not fit: the state itself, with the side the saga came from as far as it goes.
-  const cameFromBefore = fromLo !== null && fromLo < lo;
-  return Math.max(0, cameFromBefore ? hi + 24 - client : lo - 24);
-}
-
-/**
- * Scrolls an overflowing diagram box so that the state `id` is in view, with as much as fits of
- * the state the saga came from (`from`), so that the last transition can be read. Both axes:
- * the fitted chart scrolls down, the 1:1 chart sideways.
- */
-export function scrollToState(box, layout, id, from = null) {
-  const b = id ? layout.boxes.get(id) : null;
-  const svg = box.querySelector('svg');
-  if (!b || !svg) return;
-  const scale = svg.getBoundingClientRect().width / layout.width;
-  const a = from ? (layout.boxes.get(from) ?? null) : null;
-  const top = scrollAxis(
-    box.clientHeight,
-    box.scrollHeight,
-    b.y * scale,
-    (b.y + b.height) * scale,
-    a ? a.y * scale : null,
-    a ? (a.y + a.height) * scale : null,
-  );
-  if (top !== null) box.scrollTop = top;
-  const left = scrollAxis(
-    box.clientWidth,
-    box.scrollWidth,
-    b.x * scale,
-    (b.x + b.width) * scale,
-    a ? a.x * scale : null,
-    a ? (a.x + a.width) * scale : null,
-  );
-  if (left !== null) box.scrollLeft = left;
-}
-
-/** The first step's state of a definition's chart (where a saga starts executing). */
-export function firstStepState(machine) {
-  return machine.nodes.find((n) => n.kind === 'step')?.id ?? null;
-}
+export { firstStepState, scrollToState } from './chart-scroll.js';

@@ -9,8 +9,13 @@ export interface SagaGraphNode {
   id: string;
   parent: string | null;
   label: string;
-  type: 'atomic' | 'compound' | 'final';
-  kind: 'top' | 'step' | 'compensation' | 'awaiting';
+  /** `parallel`: a flow definition's EXECUTING and COMPENSATING (one region per step). */
+  type: 'atomic' | 'compound' | 'parallel' | 'final';
+  /**
+   * `step`/`compensation`: a step's state (a flow definition: the step's region); `phase`: a
+   * state inside a flow region (`pending`, `running`, … of `EXECUTING.<step>`).
+   */
+  kind: 'top' | 'step' | 'compensation' | 'awaiting' | 'phase';
 }
 
 /** A transition of the saga statechart. A guarded event with several targets is one edge each. */
@@ -22,6 +27,11 @@ export interface SagaGraphEdge {
   label: string;
   /** True for a transition without a target: it records something and stays put. */
   internal: boolean;
+  /**
+   * An eventless (`always`) transition of a flow definition, taken as soon as its guard holds
+   * (`event` is then `''` and `label` names the guard, e.g. `canStart [flight]`).
+   */
+  eventless?: true;
 }
 
 /** The statechart of a definition as plain JSON: every state and every transition. */
@@ -37,12 +47,14 @@ export function stateNodePath(node: AnyStateNode): string {
 
 function kindOf(node: AnyStateNode): SagaGraphNode['kind'] {
   if (node.path.length === 1) return 'top';
+  if (node.path.length > 2) return 'phase';
   if (node.key === AWAITING_IN_FLIGHT_STEP) return 'awaiting';
   return node.path[0] === 'COMPENSATING' ? 'compensation' : 'step';
 }
 
 function typeOf(node: AnyStateNode): SagaGraphNode['type'] {
   if (node.type === 'final') return 'final';
+  if (node.type === 'parallel') return 'parallel';
   return node.type === 'compound' ? 'compound' : 'atomic';
 }
 
@@ -50,6 +62,34 @@ function typeOf(node: AnyStateNode): SagaGraphNode['type'] {
 export function guardStep(transition: { guard?: unknown }): string | null {
   const guard = transition.guard as { params?: { step?: unknown } } | undefined;
   return typeof guard?.params?.step === 'string' ? guard.params.step : null;
+}
+
+/** An eventless transition's label: its guard, with the status it checks and its step. */
+function eventlessLabel(transition: { guard?: unknown }): string {
+  const guard = transition.guard as
+    string | { type?: string; params?: { status?: unknown } } | undefined;
+  const name = typeof guard === 'string' ? guard : (guard?.type ?? 'always');
+  const status = typeof guard === 'object' ? guard.params?.status : undefined;
+  const step = guardStep(transition);
+  return `${name}${typeof status === 'string' ? ` ${status}` : ''}${step ? ` [${step}]` : ''}`;
+}
+
+/**
+ * The eventless transitions of a state (`xstate/graph` lists only evented ones): a flow
+ * definition's regions and parallel states move by them. The sequential machine has none.
+ */
+function eventlessEdges(node: AnyStateNode): SagaGraphEdge[] {
+  return (node.always ?? []).flatMap((transition, i) =>
+    (transition.target ?? []).map((target, j) => ({
+      id: `${stateNodePath(node)}:always:${i}:${j}`,
+      source: stateNodePath(node),
+      target: stateNodePath(target),
+      event: '',
+      label: eventlessLabel(transition),
+      internal: false,
+      eventless: true as const,
+    })),
+  );
 }
 
 /**
@@ -82,6 +122,7 @@ export function sagaMachineGraph(definition: SagaDefinition): SagaMachineGraph {
         internal: !edge.transition.target,
       });
     }
+    if (node.path.length > 0) edges.push(...eventlessEdges(node));
     graphNode.children.forEach(visit);
   };
   visit(root);

@@ -230,7 +230,18 @@ export const responseSchemas: Record<string, JsonSchema> = {
         ignored: { type: 'boolean' },
         state: { type: 'string' },
         status: ref('SagaStatus'),
-        steps: { type: 'array', items: { type: 'object' } },
+        regions: {
+          type: ['object', 'null'],
+          additionalProperties: { type: 'string' },
+          description:
+            "A flow definition in EXECUTING or COMPENSATING: each step region's state (`state` lists only the running ones); else null.",
+        },
+        steps: {
+          type: 'array',
+          items: { type: 'object' },
+          description:
+            'Each step: name, status, attempts, compensation; forEach steps add `items`.',
+        },
         error: { type: ['object', 'null'] },
       }),
     },

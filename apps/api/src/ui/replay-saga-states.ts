@@ -24,6 +24,8 @@ export interface ReplayedStep {
   status: string;
   attempts: number;
   compensation: { status: string; attempts: number } | null;
+  /** `forEach` steps only: each item's status and its compensation's. */
+  items?: { index: number; status: string; compensation: { status: string } | null }[];
 }
 
 /** The saga after the history entry `seq`. */
@@ -36,6 +38,11 @@ export interface ReplayedState {
   ignored: boolean;
   state: string;
   status: SagaStatus;
+  /**
+   * A flow definition in EXECUTING or COMPENSATING: every region's state (`{ flight:
+   * 'succeeded', hotel: 'running' }`), where `state` lists only the running ones; else null.
+   */
+  regions: Record<string, string> | null;
   steps: ReplayedStep[];
   error: { step: string | null; code: string; message: string } | null;
 }
@@ -45,6 +52,13 @@ export interface SagaReplay {
   /** The state the replay ends in, and whether it equals the stored snapshot's. */
   finalState: string;
   consistent: boolean;
+}
+
+/** The regions of a parallel state value, or null for any other state. */
+function regionsOf(value: PersistedSagaSnapshot['value']): Record<string, string> | null {
+  if (typeof value === 'string') return null;
+  const child = Object.values(value)[0];
+  return typeof child === 'object' ? { ...child } : null;
 }
 
 /**
@@ -75,6 +89,7 @@ export function replaySagaStates(
       ignored,
       state: view.state,
       status: view.status,
+      regions: regionsOf(snapshot.value),
       steps: view.steps.map((s) => ({
         name: s.name,
         status: s.status,
@@ -82,6 +97,15 @@ export function replaySagaStates(
         compensation: s.compensation
           ? { status: s.compensation.status, attempts: s.compensation.attempts }
           : null,
+        ...(s.items
+          ? {
+              items: s.items.map((i) => ({
+                index: i.index,
+                status: i.status,
+                compensation: i.compensation ? { status: i.compensation.status } : null,
+              })),
+            }
+          : {}),
       })),
       error: view.error,
     });
