@@ -4,11 +4,13 @@
 // bench/results/bench-<time>-<commit>.json. bench/README.md says what each figure means.
 //
 // BENCH_RUNS (3), BENCH_SCALE (1: saga counts and time caps of every phase; 0.2 = quick),
-// BENCH_BACKENDS (redis,postgres), BENCH_PHASES (all: c1,c32,half,comp32,http32),
+// BENCH_BACKENDS (redis,postgres), BENCH_PHASES (all: c1,c32,c32hot,half,comp32,http32),
 // BENCH_WORKER_CONCURRENCY (16), BENCH_SOAK_MINUTES (unset: no soak; set: only the soak),
 // BENCH_CPU_PROF=1 (V8 profile of the service; top functions printed), BENCH_SKIP_BUILD=1,
-// BENCH_URL (measure a running service instead: no floor, no process figures),
-// BENCH_TIMEOUT_MS (1800000).
+// BENCH_TIMEOUT_MS (1800000). BENCH_URL measures a running service instead (no floor, no
+// process figures): with BENCH_API_KEY, BENCH_DATABASE_URL (its database: read for the
+// figures, and the bench SKUs are added to it), BENCH_REDIS_URL for a Redis-backed one, and
+// BENCH_BACKENDS naming its one backend.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -397,7 +399,12 @@ async function main(): Promise<void> {
     const infra: Infra = {
       main: external ? null : buildServiceSnapshot(cleanup, log),
       pg: external ? null : await startPostgres(cleanup),
-      redis: external ? null : await startRedis(cleanup),
+      // A running service's Redis is only read (dispatch latency), never flushed.
+      redis: external
+        ? process.env.BENCH_REDIS_URL
+          ? { url: process.env.BENCH_REDIS_URL, pid: null }
+          : null
+        : await startRedis(cleanup),
       cleanup,
     };
     if (!external && !infra.redis && BACKENDS.includes('redis'))
