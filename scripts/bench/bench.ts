@@ -306,7 +306,10 @@ async function runService(
   if (!external) await flushRedis(infra.redis);
   const apiKey = external ? process.env.BENCH_API_KEY! : `bench-${randomBytes(16).toString('hex')}`;
   const participant = await startNoopParticipant(infra.cleanup);
-  const profileDir = CPU_PROF ? path.join(REPO_ROOT, 'artifacts/bench/cpu-profile') : undefined;
+  // One directory per service process: only this process's profile is printed.
+  const profileDir = CPU_PROF
+    ? path.join(REPO_ROOT, 'artifacts/bench/cpu-profile', `${process.pid}-${backend}-${run}`)
+    : undefined;
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const service = external
     ? null
