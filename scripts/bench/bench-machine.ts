@@ -85,12 +85,18 @@ export function machineLine(m: MachineInfo): string {
   return `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}, PostgreSQL ${m.postgres} (embedded, fsync on, one-row commit p50 ${m.pgCommitP50Ms} ms)${m.redis ? `, Redis ${m.redis} (no persistence)` : ''}; backends ${m.backends.join(', ')}; commit ${m.commit}.`;
 }
 
-/** Writes bench/results/<kind>-<iso time>-<commit>.json and returns its path. */
-export function writeResult(kind: string, data: unknown): string {
+/**
+ * Writes bench/results/<kind>-<iso time>-<commit>.json and returns its path. The commit is
+ * the one read at the start (MachineInfo.commit), not at the end of a long run.
+ */
+export function writeResult(
+  kind: string,
+  data: { machine: MachineInfo; [k: string]: unknown },
+): string {
   const dir = path.join(REPO_ROOT, 'bench/results');
   fs.mkdirSync(dir, { recursive: true });
   const at = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = path.join(dir, `${kind}-${at}-${commitId()}.json`);
+  const file = path.join(dir, `${kind}-${at}-${data.machine.commit}.json`);
   fs.writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }

@@ -7,10 +7,11 @@
 // BENCH_BACKENDS (redis,postgres), BENCH_PHASES (all: c1,c32,c32hot,half,comp32,http32),
 // BENCH_WORKER_CONCURRENCY (16), BENCH_SOAK_MINUTES (unset: no soak; set: only the soak),
 // BENCH_CPU_PROF=1 (V8 profile of the service; top functions printed), BENCH_SKIP_BUILD=1,
-// BENCH_TIMEOUT_MS (1800000). BENCH_URL measures a running service instead (no floor, no
-// process figures): with BENCH_API_KEY, BENCH_DATABASE_URL (its database: read for the
-// figures, and the bench SKUs are added to it), BENCH_REDIS_URL for a Redis-backed one, and
-// BENCH_BACKENDS naming its one backend.
+// BENCH_TIMEOUT_MS (1800000), BENCH_NOTE (written into the JSON, e.g. "machine shared").
+// BENCH_URL measures a running service instead (no floor, no process figures): with
+// BENCH_API_KEY, BENCH_DATABASE_URL (its database: read for the figures, and the bench SKUs
+// are added to it), BENCH_REDIS_URL for a Redis-backed one, and BENCH_BACKENDS naming its one
+// backend.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -430,6 +431,7 @@ async function main(): Promise<void> {
       });
       process.stdout.write(`${machineLine(machine)}\n\n${soak.markdown}\n`);
       const file = writeResult('soak', {
+        note: process.env.BENCH_NOTE ?? null,
         machine,
         loadAverage: { start: loadAtStart, end: os.loadavg() },
         soak: soak.data,
@@ -480,6 +482,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`${markdown}\n`);
     const file = writeResult('bench', {
+      note: process.env.BENCH_NOTE ?? null,
       machine,
       loadAverage: { start: loadAtStart, end: os.loadavg() },
       settings: {
