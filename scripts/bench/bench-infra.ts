@@ -45,6 +45,8 @@ export async function killChild(child: ChildProcess, graceMs = 10_000): Promise<
 export interface BenchPostgres {
   /** postgres://…/postgres, for admin work. */
   adminUrl: string;
+  /** The postmaster's pid (its backends are its children). */
+  postmasterPid(): number;
   /** A fresh database; returns its URL. */
   createDatabase(name: string): Promise<string>;
 }
@@ -58,11 +60,22 @@ export async function startPostgres(cleanup: Cleanup): Promise<BenchPostgres> {
     fsync: true,
     maxConnections: 300,
     persistent: false,
+    // Commit times of every transaction: the step dispatch latency is measured from the
+    // commit of the transition that dispatched a step (dispatch-latency.ts). And statement
+    // counts and times per phase (pg-counters.ts). Both cost a little, on the floor too.
+    extraFlags: [
+      '-c',
+      'track_commit_timestamp=on',
+      '-c',
+      'shared_preload_libraries=pg_stat_statements',
+    ],
   });
   cleanup.add('postgres', () => pg.stop());
   const adminUrl = pg.adminUrl;
   return {
     adminUrl,
+    postmasterPid: () =>
+      Number(fs.readFileSync(path.join(root, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]),
     async createDatabase(name) {
       const client = new Client({ connectionString: adminUrl });
       await client.connect();
@@ -71,18 +84,31 @@ export async function startPostgres(cleanup: Cleanup): Promise<BenchPostgres> {
       } finally {
         await client.end();
       }
+      const db = new Client({ connectionString: pg.urlFor(name) });
+      await db.connect();
+      try {
+        await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      } finally {
+        await db.end();
+      }
       return pg.urlFor(name);
     },
   };
 }
 
-/** A private redis-server when one is on PATH (or REDIS_URL when given); null otherwise. */
-export async function startRedis(cleanup: Cleanup): Promise<string | null> {
-  if (process.env.BENCH_REDIS_URL) return process.env.BENCH_REDIS_URL;
+export interface BenchRedis {
+  url: string;
+  /** null for an external Redis (BENCH_REDIS_URL): its CPU and memory are not measured. */
+  pid: number | null;
+}
+
+/** A private redis-server when one is on PATH (or BENCH_REDIS_URL when given); null otherwise. */
+export async function startRedis(cleanup: Cleanup): Promise<BenchRedis | null> {
+  if (process.env.BENCH_REDIS_URL) return { url: process.env.BENCH_REDIS_URL, pid: null };
   if (!redisServerOnPath()) return null;
   const redis = await startRedisServer({
     stdio: 'ignore',
     onSpawn: (proc) => cleanup.add('redis-server', () => killChild(proc, 3000)),
   });
-  return redis.url;
+  return { url: redis.url, pid: redis.proc.pid ?? null };
 }

@@ -1,141 +1,355 @@
-// Turns the runs into medians, same-run ratios and markdown tables.
+// Turns the phases of every run into figures, medians over runs, same-run ratios to the naive
+// floor, and the markdown tables the bench prints.
+import type { DispatchSamples } from './dispatch-latency';
+import type { Counters } from './pg-counters';
 import type { PhaseResult } from './bench-load';
+import type { PhaseUsage } from './proc-stats';
 import { median, percentile } from './bench-stats';
 
-export interface ConfigRun {
-  config: string;
+export type Backend = 'redis' | 'postgres';
+
+interface Pcts {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+const pcts = (v: number[]): Pcts => ({
+  p50: percentile(v, 50),
+  p95: percentile(v, 95),
+  p99: percentile(v, 99),
+});
+
+/** What one phase of one run measured (raw samples reduced to percentiles). */
+export interface PhaseFigures {
+  sagas: number;
+  ok: number;
+  errors: number;
+  firstErrors: string[];
+  clients: number;
+  ratePerSecond: number | null;
+  wallMs: number;
+  sagasPerSecond: number;
+  sagaMs: Pcts;
+  createMs: Pcts;
+  dispatch: {
+    samples: number;
+    commitToStartMs: Pcts;
+    commitToEnqueueMs: Pcts;
+    enqueueToStartMs: Pcts;
+  };
+  /** Per process: CPU seconds used in the phase and the peak memory sampled. */
+  usage: Record<string, PhaseUsage>;
+  /** Statements, WAL and Redis commands per saga. */
+  counters: Counters;
+}
+
+export function phaseFigures(
+  r: PhaseResult,
+  d: DispatchSamples,
+  usage: Record<string, PhaseUsage>,
+  counters: Counters,
+): PhaseFigures {
+  return {
+    sagas: r.total,
+    ok: r.ok,
+    errors: r.errors.length,
+    firstErrors: r.errors.slice(0, 3),
+    clients: r.concurrency,
+    ratePerSecond: r.ratePerSecond,
+    wallMs: Math.round(r.wallMs),
+    sagasPerSecond: Number(r.sagasPerSecond.toFixed(2)),
+    sagaMs: pcts(r.sagaMs),
+    createMs: pcts(r.createMs),
+    dispatch: {
+      samples: d.commitToStartMs.length,
+      commitToStartMs: pcts(d.commitToStartMs),
+      commitToEnqueueMs: pcts(d.commitToEnqueueMs),
+      enqueueToStartMs: pcts(d.enqueueToStartMs),
+    },
+    usage,
+    counters,
+  };
+}
+
+export interface BackendRun {
   run: number;
-  phases: Record<string, PhaseResult>;
-  /** RSS of each service process after the run (api first). */
-  rssBytes: number[];
+  backend: Backend;
+  /** Phase name -> figures; the floor's phase is 'floor'. */
+  phases: Record<string, PhaseFigures>;
 }
 
-interface PhaseMeta {
+export interface PhaseMeta {
   name: string;
-  concurrency: number;
-  expect: string;
+  label: string;
 }
 
+/** Medians over runs of every figure of a phase (each figure on its own). */
+function medianPhase(rs: PhaseFigures[]): PhaseFigures {
+  const m = (f: (p: PhaseFigures) => number) => median(rs.map(f));
+  const mp = (f: (p: PhaseFigures) => Pcts): Pcts => ({
+    p50: m((p) => f(p).p50),
+    p95: m((p) => f(p).p95),
+    p99: m((p) => f(p).p99),
+  });
+  const procs = [...new Set(rs.flatMap((r) => Object.keys(r.usage)))];
+  return {
+    sagas: m((p) => p.sagas),
+    ok: m((p) => p.ok),
+    errors: rs.reduce((n, p) => n + p.errors, 0),
+    firstErrors: rs.flatMap((p) => p.firstErrors).slice(0, 3),
+    clients: m((p) => p.clients),
+    ratePerSecond: rs[0].ratePerSecond === null ? null : m((p) => p.ratePerSecond ?? NaN),
+    wallMs: m((p) => p.wallMs),
+    sagasPerSecond: m((p) => p.sagasPerSecond),
+    sagaMs: mp((p) => p.sagaMs),
+    createMs: mp((p) => p.createMs),
+    dispatch: {
+      samples: m((p) => p.dispatch.samples),
+      commitToStartMs: mp((p) => p.dispatch.commitToStartMs),
+      commitToEnqueueMs: mp((p) => p.dispatch.commitToEnqueueMs),
+      enqueueToStartMs: mp((p) => p.dispatch.enqueueToStartMs),
+    },
+    usage: Object.fromEntries(
+      procs.map((name) => [
+        name,
+        {
+          cpuSeconds: m((p) => p.usage[name]?.cpuSeconds ?? NaN),
+          peakMemoryBytes: m((p) => p.usage[name]?.peakMemoryBytes ?? NaN),
+        },
+      ]),
+    ),
+    counters: {
+      statementsPerSaga: m((p) => p.counters.statementsPerSaga),
+      commitsPerSaga: m((p) => p.counters.commitsPerSaga),
+      walBytesPerSaga: m((p) => p.counters.walBytesPerSaga),
+      redisCommandsPerSaga:
+        rs[0].counters.redisCommandsPerSaga === null
+          ? null
+          : m((p) => p.counters.redisCommandsPerSaga ?? NaN),
+      // The statements of the median run by throughput: lists do not have a median.
+      topStatements: [...rs].sort((a, b) => a.sagasPerSecond - b.sagasPerSecond)[
+        Math.floor((rs.length - 1) / 2)
+      ].counters.topStatements,
+    },
+  };
+}
+
+const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
-const label = (p: PhaseMeta) =>
-  p.expect === 'COMPENSATED' ? `compensating c=${p.concurrency}` : `c=${p.concurrency}`;
+const mib = (b: number) => (Number.isFinite(b) && b > 0 ? f0(b / 2 ** 20) : '–');
+
+/** The process columns of the CPU and memory tables, in this order when present. */
+const PROCESS_ORDER = ['sagachart', 'floor', 'postgres', 'redis', 'participant', 'driver'];
+
+export interface Targets {
+  floorRatio: number;
+  redisSagasPerSecond: number;
+  dispatchP99Ms: number;
+}
 
 export function renderReport(
-  results: ConfigRun[],
-  configs: string[],
-  machine: Record<string, unknown>,
-  meta: { runs: number; scale: number; phases: readonly PhaseMeta[] },
+  results: BackendRun[],
+  meta: {
+    runs: number;
+    scale: number;
+    backends: Backend[];
+    phases: PhaseMeta[];
+    machineLine: string;
+    targets: Targets;
+    soak: string | null;
+  },
 ) {
-  const runsOf = (config: string) => results.filter((r) => r.config === config);
-  const summary = configs.map((config) => {
-    const runs = runsOf(config);
-    const phases = Object.fromEntries(
-      meta.phases.map((p) => {
-        const rs = runs.map((r) => r.phases[p.name]);
-        return [
-          p.name,
-          {
-            sagasPerSecond: median(rs.map((r) => r.sagasPerSecond)),
-            perRun: rs.map((r) => Number(r.sagasPerSecond.toFixed(2))),
-            sagas: rs.map((r) => r.ok),
-            errors: rs.reduce((n, r) => n + r.errors.length, 0),
-            createMs: {
-              p50: median(rs.map((r) => percentile(r.createMs, 50))),
-              p95: median(rs.map((r) => percentile(r.createMs, 95))),
-              p99: median(rs.map((r) => percentile(r.createMs, 99))),
-            },
-            completeMs: {
-              p50: median(rs.map((r) => percentile(r.completeMs, 50))),
-              p95: median(rs.map((r) => percentile(r.completeMs, 95))),
-            },
-          },
-        ];
-      }),
-    );
-    const rssMiB = median(runs.map((r) => r.rssBytes.reduce((a, b) => a + b, 0) / 2 ** 20));
-    const rssPerProcessMiB =
-      runs[0]?.rssBytes.map((_, i) => median(runs.map((r) => r.rssBytes[i] / 2 ** 20))) ?? [];
-    return { config, phases, rssMiB, rssPerProcessMiB };
-  });
-
-  // Ratios within one run (same machine state), then the median over runs.
-  const base = configs[0];
-  const ratios = configs.slice(1).map((other) => {
-    const perPhase = Object.fromEntries(
-      meta.phases.map((p) => {
-        const values = [];
-        for (let run = 0; run < meta.runs; run++) {
-          const a = results.find((r) => r.config === base && r.run === run)?.phases[p.name];
-          const b = results.find((r) => r.config === other && r.run === run)?.phases[p.name];
-          if (a && b && a.sagasPerSecond > 0) values.push(b.sagasPerSecond / a.sagasPerSecond);
-        }
-        return [
-          p.name,
-          { median: median(values), perRun: values.map((v) => Number(v.toFixed(3))) },
-        ];
-      }),
-    );
-    return { ratio: `${other} / ${base}`, phases: perPhase };
-  });
+  const summary: Record<string, Record<string, PhaseFigures>> = {};
+  for (const backend of meta.backends) {
+    summary[backend] = {};
+    for (const p of meta.phases) {
+      const rs = results.filter((r) => r.backend === backend && r.phases[p.name]);
+      if (rs.length) summary[backend][p.name] = medianPhase(rs.map((r) => r.phases[p.name]));
+    }
+  }
+  // Ratio within each run (same machine state), then the median over runs.
+  const ratios = Object.fromEntries(
+    meta.backends.map((backend) => {
+      const perRun = results
+        .filter((r) => r.backend === backend && r.phases.floor && r.phases.c32)
+        .map((r) => r.phases.c32.sagasPerSecond / r.phases.floor.sagasPerSecond);
+      return [backend, { median: median(perRun), perRun: perRun.map((v) => Number(v.toFixed(3))) }];
+    }),
+  );
 
   const lines: string[] = [];
-  lines.push(
-    `## sagachart bench (${meta.runs} runs per configuration, medians; scale ${meta.scale})`,
-    '',
-  );
-  lines.push(
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres} (embedded, fsync on; one-row commit p50 ${machine.pgCommitP50Ms} ms)${machine.redis ? `, Redis ${machine.redis}` : ''}.`,
-    '',
-  );
-  lines.push(
-    'Throughput of order sagas (sagas/s, closed loop: each client waits for its saga to end):',
-    '',
-  );
-  lines.push(
-    `| configuration | ${meta.phases.map(label).join(' | ')} | RSS after run (MiB) | errors |`,
-  );
-  lines.push(`|---|${meta.phases.map(() => '---:').join('|')}|---:|---:|`);
-  for (const s of summary) {
-    const errors = Object.values(s.phases).reduce((n, p) => n + p.errors, 0);
-    const rss =
-      s.rssPerProcessMiB.length > 1
-        ? `${f1(s.rssMiB)} (${s.rssPerProcessMiB.map(f1).join(' + ')})`
-        : f1(s.rssMiB);
-    lines.push(
-      `| ${s.config} | ${meta.phases.map((p) => f1(s.phases[p.name].sagasPerSecond)).join(' | ')} | ${rss} | ${errors} |`,
+  const table = (head: string[], rows: string[][], align = head.map((_, i) => i > 1)) => {
+    lines.push(`| ${head.join(' | ')} |`, `|${align.map((r) => (r ? '---:' : '---')).join('|')}|`);
+    for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+    lines.push('');
+  };
+  const each = (fn: (b: Backend, p: PhaseMeta, x: PhaseFigures) => string[]) =>
+    meta.backends.flatMap((b) =>
+      meta.phases.filter((p) => summary[b][p.name]).map((p) => fn(b, p, summary[b][p.name])),
     );
-  }
+
   lines.push(
+    `## sagachart bench: ${meta.runs} run(s), medians, scale ${meta.scale}`,
     '',
-    'Latency (ms): create = POST /api/v1/sagas round trip; complete = createdAt to finishedAt of the saga:',
+    meta.machineLine,
     '',
   );
   lines.push(
-    '| configuration | load | create p50 | create p95 | create p99 | complete p50 | complete p95 |',
+    'Throughput and latency (saga = created_at to finished_at as recorded; dispatch = a step commit to the next step job started):',
+    '',
   );
-  lines.push('|---|---|---:|---:|---:|---:|---:|');
-  for (const s of summary) {
-    for (const p of meta.phases) {
-      const x = s.phases[p.name];
-      lines.push(
-        `| ${s.config} | ${label(p)} | ${f1(x.createMs.p50)} | ${f1(x.createMs.p95)} | ${f1(x.createMs.p99)} | ${f1(x.completeMs.p50)} | ${f1(x.completeMs.p95)} |`,
-      );
-    }
+  table(
+    [
+      'backend',
+      'scenario',
+      'clients',
+      'sagas',
+      'sagas/s',
+      'saga p50 ms',
+      'p95',
+      'p99',
+      'dispatch p50 ms',
+      'p99',
+      'errors',
+    ],
+    each((b, p, x) => [
+      b,
+      p.label,
+      x.ratePerSecond ? `${f0(x.ratePerSecond)}/s (≤${f0(x.clients)})` : f0(x.clients),
+      f0(x.ok),
+      f1(x.sagasPerSecond),
+      f0(x.sagaMs.p50),
+      f0(x.sagaMs.p95),
+      f0(x.sagaMs.p99),
+      f1(x.dispatch.commitToStartMs.p50),
+      f1(x.dispatch.commitToStartMs.p99),
+      f0(x.errors),
+    ]),
+  );
+  lines.push(
+    'sagachart c=32 happy path as a ratio of the naive floor, measured within each run:',
+    '',
+  );
+  table(
+    ['backend', 'floor sagas/s', 'sagachart sagas/s', 'ratio (median)', 'per run'],
+    meta.backends.map((b) => [
+      b,
+      f1(summary[b].floor?.sagasPerSecond ?? NaN),
+      f1(summary[b].c32?.sagasPerSecond ?? NaN),
+      f2(ratios[b].median),
+      ratios[b].perRun.map(f2).join(', '),
+    ]),
+    [false, true, true, true, true],
+  );
+  lines.push('Where the dispatch latency goes (ms; p50 / p99):', '');
+  table(
+    ['backend', 'scenario', 'commit → job added', 'job added → started', 'samples'],
+    each((_b, _p, x) => [
+      _b,
+      _p.label,
+      `${f1(x.dispatch.commitToEnqueueMs.p50)} / ${f1(x.dispatch.commitToEnqueueMs.p99)}`,
+      `${f1(x.dispatch.enqueueToStartMs.p50)} / ${f1(x.dispatch.enqueueToStartMs.p99)}`,
+      f0(x.dispatch.samples),
+    ]),
+  );
+  const procs = PROCESS_ORDER.filter((n) =>
+    Object.values(summary).some((ph) => Object.values(ph).some((x) => n in x.usage)),
+  );
+  lines.push(
+    'CPU seconds per process during each phase (postgres = postmaster and all its backends), and CPU ms per completed saga over all of them:',
+    '',
+  );
+  table(
+    ['backend', 'scenario', ...procs, 'wall s', 'CPU ms / saga'],
+    each((b, p, x) => {
+      const total = procs.reduce((n, name) => n + (x.usage[name]?.cpuSeconds ?? 0), 0);
+      return [
+        b,
+        p.label,
+        ...procs.map((name) => f1(x.usage[name]?.cpuSeconds ?? NaN)),
+        f1(x.wallMs / 1000),
+        f1((total * 1000) / x.ok),
+      ];
+    }),
+  );
+  lines.push(
+    'Peak memory per process during each phase (MiB; RSS sampled each second; postgres = summed Pss of its processes):',
+    '',
+  );
+  table(
+    ['backend', 'scenario', ...procs],
+    each((b, p, x) => [b, p.label, ...procs.map((name) => mib(x.usage[name]?.peakMemoryBytes))]),
+  );
+  lines.push(
+    "What each completed saga asked of PostgreSQL and Redis (counts; the bench driver's own queries left out):",
+    '',
+  );
+  table(
+    ['backend', 'scenario', 'SQL statements', 'COMMITs', 'WAL KiB', 'Redis commands'],
+    each((b, p, x) => [
+      b,
+      p.label,
+      f1(x.counters.statementsPerSaga),
+      f1(x.counters.commitsPerSaga),
+      f1(x.counters.walBytesPerSaga / 1024),
+      x.counters.redisCommandsPerSaga === null ? '–' : f1(x.counters.redisCommandsPerSaga),
+    ]),
+  );
+  lines.push('The statements that took the most PostgreSQL time (floor and headline phase):', '');
+  table(
+    ['backend', 'scenario', 'calls / saga', 'total ms', 'mean ms', 'statement'],
+    meta.backends.flatMap((b) =>
+      ['floor', 'c32']
+        .filter((name) => summary[b][name])
+        .flatMap((name) =>
+          summary[b][name].counters.topStatements
+            .slice(0, 6)
+            .map((st) => [
+              b,
+              meta.phases.find((p) => p.name === name)!.label,
+              f1(st.callsPerSaga),
+              f0(st.totalMs),
+              f2(st.meanMs),
+              `\`${st.query.replace(/\|/g, '\\|')}\``,
+            ]),
+        ),
+    ),
+    [false, false, true, true, true, false],
+  );
+  const t = meta.targets;
+  const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const targetRows: string[][] = [];
+  for (const b of meta.backends) {
+    const r = ratios[b].median;
+    targetRows.push([
+      `≥ ${t.floorRatio} × floor (${b})`,
+      f2(r),
+      Number.isFinite(r) ? met(r >= t.floorRatio) : 'n/a',
+    ]);
   }
-  if (ratios.length) {
-    lines.push(
-      '',
-      'Throughput ratios measured within the same run (median, per-run values in brackets):',
-      '',
-    );
-    lines.push(`| ratio | ${meta.phases.map(label).join(' | ')} |`);
-    lines.push(`|---|${meta.phases.map(() => '---:').join('|')}|`);
-    for (const r of ratios) {
-      lines.push(
-        `| ${r.ratio} | ${meta.phases.map((p) => `${f2(r.phases[p.name].median)} [${r.phases[p.name].perRun.map(f2).join(', ')}]`).join(' | ')} |`,
-      );
-    }
+  const redisC32 = summary.redis?.c32?.sagasPerSecond ?? NaN;
+  targetRows.push([
+    `≥ ${t.redisSagasPerSecond} sagas/s (redis, c=32)`,
+    f1(redisC32),
+    Number.isFinite(redisC32) ? met(redisC32 >= t.redisSagasPerSecond) : 'n/a',
+  ]);
+  for (const b of meta.backends) {
+    const half = summary[b].half;
+    const p99 = half?.dispatch.commitToStartMs.p99 ?? NaN;
+    targetRows.push([
+      `p99 dispatch ≤ ${t.dispatchP99Ms} ms at half load (${b}${half ? `, ${f0(half.ratePerSecond ?? NaN)} sagas/s` : ''})`,
+      f1(p99),
+      Number.isFinite(p99) ? met(p99 <= t.dispatchP99Ms) : 'n/a',
+    ]);
   }
-  return { markdown: lines.join('\n'), summary: { configs: summary, ratios } };
+  targetRows.push([
+    'memory flat over a 10-minute run',
+    meta.soak ?? 'not measured in this run (BENCH_SOAK_MINUTES=10)',
+    meta.soak ? 'see the soak table' : 'n/a',
+  ]);
+  lines.push('Targets of issue 11:', '');
+  table(['target', 'measured', ''], targetRows, [false, true, false]);
+  return { markdown: lines.join('\n'), summary, ratios };
 }

@@ -1,161 +1,389 @@
-// `npm run bench`: figures, never a timed test. Starts its own PostgreSQL (fsync on) and, when
-// redis-server is on PATH, its own Redis; runs the BUILT service as processes and drives it
-// over HTTP. Prints markdown tables and writes artifacts/bench/bench-<time>.json.
+// `npm run bench`: the figures of issue 11, never a timed test. Starts its own PostgreSQL
+// (fsync on, track_commit_timestamp on) and Redis, runs the BUILT service and the naive floor
+// as processes, drives both over HTTP, prints markdown tables and writes
+// bench/results/bench-<time>-<commit>.json. bench/README.md says what each figure means.
 //
-// BENCH_RUNS (3), BENCH_SCALE (1: saga counts per phase), BENCH_SPLIT (1: also api + 1 worker),
-// BENCH_TIMEOUT_MS (1200000), BENCH_SKIP_BUILD=1 (use dist/ as it is).
-import { execFileSync } from 'node:child_process';
+// BENCH_RUNS (3), BENCH_SCALE (1: saga counts and time caps of every phase; 0.2 = quick),
+// BENCH_BACKENDS (redis,postgres), BENCH_PHASES (all: c1,c32,c32hot,half,comp32,http32),
+// BENCH_WORKER_CONCURRENCY (16), BENCH_SOAK_MINUTES (unset: no soak; set: only the soak),
+// BENCH_CPU_PROF=1 (V8 profile of the service; top functions printed), BENCH_SKIP_BUILD=1,
+// BENCH_TIMEOUT_MS (1800000), BENCH_NOTE (written into the JSON, e.g. "machine shared").
+// BENCH_URL measures a running service instead (no floor, no process figures): with
+// BENCH_API_KEY, BENCH_DATABASE_URL (its database: read for the figures, and the bench SKUs
+// are added to it), BENCH_REDIS_URL for a Redis-backed one, and BENCH_BACKENDS naming its one
+// backend.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { Cleanup, startPostgres, startRedis } from './bench-infra';
-import { FinalWatcher, runPhase, type PhaseResult } from './bench-load';
-import { median } from './bench-stats';
-import { renderReport, type ConfigRun } from './bench-report';
+import {
+  Cleanup,
+  startPostgres,
+  startRedis,
+  type BenchPostgres,
+  type BenchRedis,
+} from './bench-infra';
+import { FinalWatcher, runPhase, type SagaTable } from './bench-load';
+import { machineInfo, machineLine, writeResult } from './bench-machine';
+import {
+  phaseFigures,
+  renderReport,
+  type Backend,
+  type BackendRun,
+  type PhaseFigures,
+} from './bench-report';
 import {
   REPO_ROOT,
   buildServiceSnapshot,
+  startNoopParticipant,
+  startScript,
   startService,
   type ServiceProcess,
 } from './bench-service';
+import { runSoak } from './bench-soak';
+import { topSelfTime } from './cpu-profile-top';
+import {
+  floorDispatchLatency,
+  serviceDispatchLatency,
+  type DispatchSamples,
+} from './dispatch-latency';
+import { http5Definition } from './http5-definition';
+import { hotOrderInput, orderInput, seedBenchSkus } from './order-input';
+import { startCounters, stopCounters } from './pg-counters';
+import { UsageRecorder, type TrackedProcess } from './proc-stats';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
-const SCALE = Math.max(0.05, Number(process.env.BENCH_SCALE ?? 1));
-const SPLIT = process.env.BENCH_SPLIT !== '0';
-const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
-const PHASE_TIMEOUT_MS = 120_000;
+const SCALE = Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1));
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,postgres')
+  .split(',')
+  .filter((b): b is Backend => b === 'redis' || b === 'postgres');
+const WORKER_CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 16);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 30 * 60_000);
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const SAGA_TIMEOUT_MS = 120_000;
+/** Dispatch latency is read for at most this many sagas of a phase (a random sample). */
+const DISPATCH_SAMPLE = 2000;
 
-const orderInput = (postalCode: string) => ({
-  customerId: 'c-bench',
-  items: [
-    { sku: 'IPHONE-15', quantity: 1 },
-    { sku: 'AIRPODS', quantity: 2 },
-  ],
-  payment: { token: 'tok_ok' },
-  shippingAddress: { line1: '1 Marine Drive', city: 'Mumbai', postalCode },
-});
+const TARGETS = { floorRatio: 1.0, redisSagasPerSecond: 833, dispatchP99Ms: 20 };
 
-/** The measured phases of one configuration run, in order. */
-const PHASES = [
-  { name: 'c1', concurrency: 1, total: 20, expect: 'COMPLETED', postalCode: '400001' },
-  { name: 'c16', concurrency: 16, total: 96, expect: 'COMPLETED', postalCode: '400001' },
-  { name: 'c64', concurrency: 64, total: 192, expect: 'COMPLETED', postalCode: '400001' },
-  { name: 'comp16', concurrency: 16, total: 96, expect: 'COMPENSATED', postalCode: '000000' },
-] as const;
-
-interface Config {
+interface PhaseSpec {
   name: string;
-  backend: 'postgres' | 'redis';
-  split: boolean;
+  label: string;
+  clients: number;
+  /** Target count at scale 1, and the time after which no new saga starts. */
+  sagas: number;
+  seconds: number;
+  definition: 'order' | 'http5';
+  expect: 'COMPLETED' | 'COMPENSATED';
+  /** Paced at half the c32 throughput of the same run (capped at half the 833/s target). */
+  paced?: boolean;
+  /** Every saga orders the demo's same two SKUs (hot stock rows); otherwise one SKU a client. */
+  hot?: boolean;
 }
+
+/** The service's phases, in the order they run; the floor runs FLOOR_PHASE only. */
+const PHASES: PhaseSpec[] = [
+  {
+    name: 'c1',
+    label: 'happy c=1',
+    clients: 1,
+    sagas: 100,
+    seconds: 5,
+    definition: 'order',
+    expect: 'COMPLETED',
+  },
+  {
+    name: 'c32',
+    label: 'happy c=32 (headline)',
+    clients: 32,
+    sagas: 5000,
+    seconds: 25,
+    definition: 'order',
+    expect: 'COMPLETED',
+  },
+  {
+    name: 'c32hot',
+    label: 'happy c=32, 2 shared SKUs',
+    clients: 32,
+    sagas: 1000,
+    seconds: 8,
+    definition: 'order',
+    expect: 'COMPLETED',
+    hot: true,
+  },
+  {
+    name: 'half',
+    label: 'happy, half load (paced)',
+    clients: 0,
+    sagas: 100_000,
+    seconds: 10,
+    definition: 'order',
+    expect: 'COMPLETED',
+    paced: true,
+  },
+  {
+    name: 'comp32',
+    label: 'compensation c=32',
+    clients: 32,
+    sagas: 1000,
+    seconds: 10,
+    definition: 'order',
+    expect: 'COMPENSATED',
+  },
+  {
+    name: 'http32',
+    label: 'HTTP participant c=32',
+    clients: 32,
+    sagas: 1000,
+    seconds: 10,
+    definition: 'http5',
+    expect: 'COMPLETED',
+  },
+];
+const FLOOR_PHASE: PhaseSpec = {
+  name: 'floor',
+  label: 'naive floor c=32',
+  clients: 32,
+  sagas: 5000,
+  seconds: 25,
+  definition: 'order',
+  expect: 'COMPLETED',
+};
+const SELECTED = process.env.BENCH_PHASES?.split(',');
+const SERVICE_PHASES = PHASES.filter((p) => !SELECTED || SELECTED.includes(p.name));
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-async function runConfig(
-  config: Config,
-  run: number,
-  ctx: {
-    main: string;
-    createDatabase: (n: string) => Promise<string>;
-    redisUrl: string | null;
-    cleanup: Cleanup;
-  },
-): Promise<ConfigRun> {
-  const databaseUrl = await ctx.createDatabase(`bench_${config.name.replace(/\W/g, '_')}_${run}`);
-  const apiKey = `bench-${randomBytes(16).toString('hex')}`;
-  const env = {
-    DATABASE_URL: databaseUrl,
-    ...(config.backend === 'redis' ? { REDIS_URL: ctx.redisUrl! } : {}),
-    SAGA_API_KEYS: apiKey,
-    NODE_ENV: 'production',
-    SAGA_RATE_LIMIT_PER_MINUTE: '10000000',
-    DATA_DIR: path.join(os.tmpdir(), `sagachart-bench-data-${process.pid}`),
-  };
-  const processes: ServiceProcess[] = [];
-  const api = await startService(
-    ctx.main,
-    { ...env, SAGA_ROLE: config.split ? 'api' : 'all' },
-    ctx.cleanup,
+interface Infra {
+  main: string | null;
+  pg: BenchPostgres | null;
+  redis: BenchRedis | null;
+  cleanup: Cleanup;
+}
+
+function sampleOf<T>(items: T[], n: number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy.slice(0, n);
+}
+
+/** The processes whose CPU and memory a phase reports. */
+function tracked(infra: Infra, own: Record<string, ServiceProcess | null>): TrackedProcess[] {
+  const list: TrackedProcess[] = [{ name: 'driver', pid: process.pid }];
+  if (infra.pg) list.push({ name: 'postgres', pid: infra.pg.postmasterPid(), tree: true });
+  if (infra.redis?.pid) list.push({ name: 'redis', pid: infra.redis.pid });
+  for (const [name, p] of Object.entries(own)) if (p) list.push({ name, pid: p.pid });
+  return list;
+}
+
+interface Target {
+  baseUrl: string;
+  apiKey: string;
+  db: Client;
+  table: SagaTable;
+  processes: TrackedProcess[];
+  dispatch: (ids: string[]) => Promise<DispatchSamples>;
+  /** The queue's Redis (its command counter); null on the PostgreSQL backend. */
+  redisUrl: string | null;
+}
+
+async function measure(
+  spec: PhaseSpec,
+  t: Target,
+  watcher: FinalWatcher,
+  ratePerSecond?: number,
+): Promise<PhaseFigures> {
+  const counters = await startCounters(t.db, t.redisUrl);
+  const usage = new UsageRecorder(() => t.processes);
+  usage.start();
+  const r = await runPhase({
+    baseUrl: t.baseUrl,
+    apiKey: t.apiKey,
+    db: t.db,
+    watcher,
+    table: t.table,
+    concurrency: spec.clients,
+    ratePerSecond,
+    total: spec.paced ? spec.sagas : Math.max(spec.clients, Math.round(spec.sagas * SCALE)),
+    maxMs: Math.max(5000, spec.seconds * 1000 * SCALE),
+    input: orderInputFor(spec),
+    expect: spec.expect,
+    timeoutMs: SAGA_TIMEOUT_MS,
+    definition: spec.definition,
+  });
+  const used = usage.stop();
+  // Backends flush their statistics at most once a second.
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  const c = await stopCounters(t.db, t.redisUrl, counters, r.ok);
+  const d = await t.dispatch(sampleOf(r.ids, DISPATCH_SAMPLE));
+  const f = phaseFigures(r, d, used, c);
+  log(
+    `  ${spec.name}: ${r.ok}/${r.total} ${spec.expect}, ${f.sagasPerSecond.toFixed(1)} sagas/s, saga p50 ${f.sagaMs.p50.toFixed(0)} ms, dispatch p99 ${f.dispatch.commitToStartMs.p99.toFixed(1)} ms${r.errors.length ? `, ${r.errors.length} errors (${r.errors[0]})` : ''}`,
   );
-  processes.push(api);
-  if (config.split)
-    processes.push(await startService(ctx.main, { ...env, SAGA_ROLE: 'worker' }, ctx.cleanup));
+  return f;
+}
+
+const orderInputFor = (spec: PhaseSpec): ((client: number) => unknown) =>
+  spec.definition === 'http5'
+    ? () => ({})
+    : (spec.hot ? hotOrderInput : orderInput)(spec.expect === 'COMPENSATED' ? '000000' : '400001');
+
+async function warmUp(t: Target, watcher: FinalWatcher, definition: 'order' | 'http5') {
+  const warm = await runPhase({
+    baseUrl: t.baseUrl,
+    apiKey: t.apiKey,
+    db: t.db,
+    watcher,
+    table: t.table,
+    concurrency: 16,
+    total: Math.max(32, Math.round(100 * SCALE)),
+    maxMs: 5000,
+    input: definition === 'http5' ? () => ({}) : orderInput('400001'),
+    expect: 'COMPLETED',
+    timeoutMs: SAGA_TIMEOUT_MS,
+    definition,
+  });
+  if (warm.ok === 0)
+    throw new Error(`warm-up sagas did not complete: ${warm.errors.slice(0, 3).join('; ')}`);
+}
+
+async function flushRedis(redis: BenchRedis | null): Promise<void> {
+  if (!redis?.pid) return; // never flush a Redis the bench does not own
+  const r = new Redis(redis.url, { maxRetriesPerRequest: 3 });
+  await r.flushall();
+  r.disconnect();
+}
+
+async function runFloor(backend: Backend, run: number, infra: Infra): Promise<PhaseFigures> {
+  const databaseUrl = await infra.pg!.createDatabase(`bench_floor_${backend}_${run}`);
+  await flushRedis(infra.redis);
+  const floor = await startScript(
+    'naive-floor.ts',
+    {
+      FLOOR_DATABASE_URL: databaseUrl,
+      FLOOR_REDIS_URL: backend === 'redis' ? infra.redis!.url : '',
+      FLOOR_CONCURRENCY: String(WORKER_CONCURRENCY),
+    },
+    true,
+    infra.cleanup,
+  );
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
-  const watcher = new FinalWatcher(db);
+  const watcher = new FinalWatcher(db, 'naive.saga');
   try {
-    const common = { baseUrl: api.baseUrl!, apiKey, watcher, timeoutMs: PHASE_TIMEOUT_MS };
-    // Warm-up (JIT, pools, the worker being up): not measured.
-    const warm = await runPhase({
-      ...common,
-      concurrency: 4,
-      total: 16,
-      input: orderInput('400001'),
-      expect: 'COMPLETED',
-    });
-    if (warm.ok === 0)
-      throw new Error(`warm-up sagas did not complete: ${warm.errors.slice(0, 3).join('; ')}`);
-    const phases: Record<string, PhaseResult> = {};
-    for (const p of PHASES) {
-      const total = Math.max(p.concurrency, Math.round(p.total * SCALE));
-      phases[p.name] = await runPhase({
-        ...common,
-        concurrency: p.concurrency,
-        total,
-        input: orderInput(p.postalCode),
-        expect: p.expect,
-      });
-      const r = phases[p.name];
-      log(
-        `${config.name} run ${run + 1} ${p.name}: ${r.ok}/${total} ${p.expect}, ${r.sagasPerSecond.toFixed(1)} sagas/s${r.errors.length ? `, ${r.errors.length} errors (${r.errors[0]})` : ''}`,
-      );
-    }
-    const rssBytes = processes.map((p) => p.rssBytes() ?? NaN);
-    return { config: config.name, run, phases, rssBytes };
+    const t: Target = {
+      baseUrl: floor.baseUrl!,
+      apiKey: 'none',
+      db,
+      table: 'naive.saga',
+      processes: tracked(infra, { floor }),
+      dispatch: (ids) => floorDispatchLatency(db, ids),
+      redisUrl: backend === 'redis' ? infra.redis!.url : null,
+    };
+    await warmUp(t, watcher, 'order');
+    return await measure(FLOOR_PHASE, t, watcher);
   } finally {
     watcher.stop();
     await db.end().catch(() => undefined);
-    for (const p of processes.reverse()) await p.stop();
+    await floor.stop();
   }
 }
 
-/** Median time of one durable single-row commit: what fsync costs on this disk. */
-async function commitLatencyMs(db: Client): Promise<number> {
-  await db.query(
-    'CREATE TABLE IF NOT EXISTS bench_commit (id serial PRIMARY KEY, at timestamptz DEFAULT now())',
-  );
-  const times: number[] = [];
-  for (let i = 0; i < 50; i++) {
-    const t0 = performance.now();
-    await db.query('INSERT INTO bench_commit DEFAULT VALUES');
-    times.push(performance.now() - t0);
-  }
-  await db.query('DROP TABLE bench_commit');
-  return median(times);
-}
-
-function machineInfo(pgVersion: string, redisUrl: string | null) {
-  let redisVersion: string | null = null;
-  if (redisUrl) {
-    try {
-      redisVersion =
-        /v=(\S+)/.exec(execFileSync('redis-server', ['--version']).toString())?.[1] ?? null;
-    } catch {
-      redisVersion = 'external';
+async function runService(
+  backend: Backend,
+  run: number,
+  infra: Infra,
+  floorSagasPerSecond: number | null,
+): Promise<Record<string, PhaseFigures>> {
+  const external = process.env.BENCH_URL;
+  const databaseUrl = external
+    ? process.env.BENCH_DATABASE_URL!
+    : await infra.pg!.createDatabase(`bench_service_${backend}_${run}`);
+  if (!external) await flushRedis(infra.redis);
+  const apiKey = external ? process.env.BENCH_API_KEY! : `bench-${randomBytes(16).toString('hex')}`;
+  const participant = await startNoopParticipant(infra.cleanup);
+  // One directory per service process: only this process's profile is printed.
+  const profileDir = CPU_PROF
+    ? path.join(REPO_ROOT, 'artifacts/bench/cpu-profile', `${process.pid}-${backend}-${run}`)
+    : undefined;
+  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+  const service = external
+    ? null
+    : await startService(
+        infra.main!,
+        {
+          DATABASE_URL: databaseUrl,
+          ...(backend === 'redis' ? { REDIS_URL: infra.redis!.url } : {}),
+          SAGA_API_KEYS: apiKey,
+          NODE_ENV: 'production',
+          SAGA_ROLE: 'all',
+          SAGA_WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+          SAGA_RATE_LIMIT_PER_MINUTE: '10000000',
+          SAGA_SIGNING_SECRET: randomBytes(24).toString('hex'),
+          DATA_DIR: path.join(os.tmpdir(), `sagachart-bench-data-${process.pid}`),
+        },
+        infra.cleanup,
+        profileDir,
+      );
+  const baseUrl = external ?? service!.baseUrl!;
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  const watcher = new FinalWatcher(db, 'saga.saga_instance');
+  const phases: Record<string, PhaseFigures> = {};
+  try {
+    await seedBenchSkus(db);
+    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+    const reg = await fetch(`${baseUrl}/api/v1/definitions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(http5Definition(participant.baseUrl!)),
+    });
+    if (reg.status !== 201 && reg.status !== 200)
+      throw new Error(`registering http5: ${reg.status} ${await reg.text()}`);
+    const queue =
+      backend === 'redis'
+        ? { redisUrl: infra.redis!.url, prefix: process.env.SAGA_QUEUE_PREFIX ?? 'sagachart' }
+        : ('postgres' as const);
+    const t: Target = {
+      baseUrl,
+      apiKey,
+      db,
+      table: 'saga.saga_instance',
+      processes: external ? [] : tracked(infra, { sagachart: service, participant }),
+      dispatch: (ids) => serviceDispatchLatency(db, ids, queue),
+      redisUrl: backend === 'redis' && infra.redis ? infra.redis.url : null,
+    };
+    await warmUp(t, watcher, 'order');
+    if (SERVICE_PHASES.some((p) => p.definition === 'http5')) await warmUp(t, watcher, 'http5');
+    for (const spec of SERVICE_PHASES) {
+      let rate: number | undefined;
+      if (spec.paced) {
+        const full = phases.c32?.sagasPerSecond ?? floorSagasPerSecond ?? 20;
+        rate = 0.5 * Math.min(TARGETS.redisSagasPerSecond, full);
+      }
+      phases[spec.name] = await measure(spec, t, watcher, rate);
     }
+    return phases;
+  } finally {
+    watcher.stop();
+    await db.end().catch(() => undefined);
+    await service?.stop();
+    await participant.stop();
+    if (profileDir) printProfiles(profileDir);
   }
-  return {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    postgres: pgVersion,
-    redis: redisVersion,
-    fsync: 'on',
-  };
+}
+
+function printProfiles(dir: string): void {
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const top = topSelfTime(path.join(dir, file), 15);
+    log(`CPU profile ${path.relative(REPO_ROOT, path.join(dir, file))}: top self time`);
+    process.stdout.write(`\n${top}\n`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -169,63 +397,106 @@ async function main(): Promise<void> {
     log(`time limit of ${TIMEOUT_MS} ms reached: stopping`);
     void stop(1);
   }, TIMEOUT_MS);
+  const loadAtStart = os.loadavg();
   try {
-    const main = buildServiceSnapshot(cleanup, log);
-    const pg = await startPostgres(cleanup);
-    const redisUrl = await startRedis(cleanup);
-    const admin = new Client({ connectionString: pg.adminUrl });
-    await admin.connect();
-    const pgVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]
-      .server_version;
-    const pgCommitMs = await commitLatencyMs(admin);
-    await admin.end();
-    const configs: Config[] = [
-      { name: 'postgres, all', backend: 'postgres', split: false },
-      ...(redisUrl ? [{ name: 'redis, all', backend: 'redis', split: false } as Config] : []),
-      ...(SPLIT
-        ? [{ name: 'postgres, api + 1 worker', backend: 'postgres', split: true } as Config]
-        : []),
-    ];
-    if (!redisUrl) log('no redis-server on PATH: the Redis leg is skipped');
-    const results: ConfigRun[] = [];
+    const external = Boolean(process.env.BENCH_URL);
+    const infra: Infra = {
+      main: external ? null : buildServiceSnapshot(cleanup, log),
+      pg: external ? null : await startPostgres(cleanup),
+      // A running service's Redis is only read (dispatch latency), never flushed.
+      redis: external
+        ? process.env.BENCH_REDIS_URL
+          ? { url: process.env.BENCH_REDIS_URL, pid: null }
+          : null
+        : await startRedis(cleanup),
+      cleanup,
+    };
+    if (!external && !infra.redis && BACKENDS.includes('redis'))
+      throw new Error(
+        'no redis-server on PATH (or BENCH_REDIS_URL): run with BENCH_BACKENDS=postgres',
+      );
+    const machine = await machineInfo(
+      infra.pg?.adminUrl ?? process.env.BENCH_DATABASE_URL!,
+      BACKENDS,
+    );
+    log(machineLine(machine));
+
+    const soakMinutes = Number(process.env.BENCH_SOAK_MINUTES ?? 0);
+    if (soakMinutes > 0) {
+      const soak = await runSoak({
+        minutes: soakMinutes,
+        infra,
+        workerConcurrency: WORKER_CONCURRENCY,
+        log,
+      });
+      process.stdout.write(`${machineLine(machine)}\n\n${soak.markdown}\n`);
+      const file = writeResult('soak', {
+        note: process.env.BENCH_NOTE ?? null,
+        machine,
+        loadAverage: { start: loadAtStart, end: os.loadavg() },
+        soak: soak.data,
+      });
+      log(`wrote ${path.relative(REPO_ROOT, file)}`);
+      clearTimeout(timer);
+      return void (await stop(0));
+    }
+
+    const results: BackendRun[] = [];
     for (let run = 0; run < RUNS; run++) {
-      // Rotate the order so that no configuration always runs first (cold disk, caches).
-      const order = configs.map((_, i) => configs[(i + run) % configs.length]);
-      for (const config of order) {
-        results.push(
-          await runConfig(config, run, {
-            main,
-            createDatabase: pg.createDatabase,
-            redisUrl,
-            cleanup,
-          }),
-        );
+      // Rotate the order so that no backend (and neither the floor nor the service) always
+      // runs first on a cold cache.
+      const order = BACKENDS.map((_, i) => BACKENDS[(i + run) % BACKENDS.length]);
+      for (const backend of order) {
+        log(`run ${run + 1}/${RUNS}, ${backend}`);
+        const phases: Record<string, PhaseFigures> = {};
+        const doFloor = async () => {
+          if (!external) phases.floor = await runFloor(backend, run, infra);
+        };
+        const doService = async () => {
+          Object.assign(
+            phases,
+            await runService(backend, run, infra, phases.floor?.sagasPerSecond ?? null),
+          );
+        };
+        if (run % 2 === 0) {
+          await doFloor();
+          await doService();
+        } else {
+          await doService();
+          await doFloor();
+        }
+        results.push({ run, backend, phases });
       }
     }
-    const machine = {
-      ...machineInfo(pgVersion, redisUrl),
-      pgCommitP50Ms: Number(pgCommitMs.toFixed(2)),
-    };
-    const { markdown, summary } = renderReport(
-      results,
-      configs.map((c) => c.name),
-      machine,
-      { runs: RUNS, scale: SCALE, phases: PHASES },
-    );
+    const { markdown, summary, ratios } = renderReport(results, {
+      runs: RUNS,
+      scale: SCALE,
+      backends: BACKENDS,
+      phases: [FLOOR_PHASE, ...SERVICE_PHASES].map((p) => ({ name: p.name, label: p.label })),
+      machineLine: `${machineLine(machine)} Load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}.`,
+      targets: TARGETS,
+      soak: null,
+    });
     process.stdout.write(`${markdown}\n`);
-    const dir = path.join(REPO_ROOT, 'artifacts/bench');
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    const raw = results.map((r) => ({
-      ...r,
-      phases: Object.fromEntries(
-        Object.entries(r.phases).map(([k, p]) => [
-          k,
-          { ...p, createMs: undefined, completeMs: undefined, errors: p.errors.slice(0, 5) },
-        ]),
-      ),
-    }));
-    fs.writeFileSync(file, `${JSON.stringify({ machine, summary, runs: raw }, null, 2)}\n`);
+    const file = writeResult('bench', {
+      note: process.env.BENCH_NOTE ?? null,
+      machine,
+      loadAverage: { start: loadAtStart, end: os.loadavg() },
+      settings: {
+        runs: RUNS,
+        scale: SCALE,
+        backends: BACKENDS,
+        workerConcurrency: WORKER_CONCURRENCY,
+        phases: [FLOOR_PHASE, ...SERVICE_PHASES],
+      },
+      targets: TARGETS,
+      summary,
+      ratiosToFloor: ratios,
+      runs: results,
+    });
     log(`wrote ${path.relative(REPO_ROOT, file)}`);
     clearTimeout(timer);
     await stop(0);

@@ -15,6 +15,7 @@ import { Cleanup, startPostgres } from './bench-infra';
 import { FinalWatcher, runPhase } from './bench-load';
 import { median, percentile } from './bench-stats';
 import { buildServiceSnapshot, startService } from './bench-service';
+import { http5Definition } from './http5-definition';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const log = (line: string) => process.stderr.write(`[bench:http] ${line}\n`);
@@ -25,21 +26,6 @@ const orderInput = {
   payment: { token: 'tok_ok' },
   shippingAddress: { line1: '1 Marine Drive', city: 'Mumbai', postalCode: '400001' },
 };
-
-function http5(url: string) {
-  const step = (name: string) => ({
-    name,
-    participant: 'svc',
-    action: 'do',
-    compensation: 'undo',
-  });
-  return {
-    name: 'http5',
-    description: 'Five HTTP steps against a no-op participant.',
-    participants: { svc: { url } },
-    steps: ['s1', 's2', 's3', 's4', 's5'].map(step),
-  };
-}
 
 /** A participant that answers every POST at once with a small JSON body. */
 async function startNoopParticipant(cleanup: Cleanup): Promise<string> {
@@ -102,7 +88,7 @@ async function main(): Promise<void> {
       const reg = await fetch(`${service.baseUrl}/api/v1/definitions`, {
         method: 'POST',
         headers,
-        body: JSON.stringify(http5(participant)),
+        body: JSON.stringify(http5Definition(participant)),
       });
       if (reg.status !== 201)
         throw new Error(`registering http5: ${reg.status} ${await reg.text()}`);
@@ -110,9 +96,17 @@ async function main(): Promise<void> {
       await db.connect();
       const watcher = new FinalWatcher(db);
       try {
-        const common = { baseUrl: service.baseUrl!, apiKey, watcher, timeoutMs: 120_000 };
+        const common = {
+          baseUrl: service.baseUrl!,
+          apiKey,
+          db,
+          watcher,
+          table: 'saga.saga_instance' as const,
+          maxMs: 120_000,
+          timeoutMs: 120_000,
+        };
         for (const definition of ['order', 'http5']) {
-          const input = definition === 'order' ? orderInput : {};
+          const input = () => (definition === 'order' ? orderInput : {});
           await runPhase({
             ...common,
             definition,
@@ -126,7 +120,7 @@ async function main(): Promise<void> {
           // Alternate the order per run so neither always goes first.
           const order = run % 2 === 0 ? ['order', 'http5'] : ['http5', 'order'];
           for (const definition of order) {
-            const input = definition === 'order' ? orderInput : {};
+            const input = () => (definition === 'order' ? orderInput : {});
             const r = await runPhase({
               ...common,
               definition,
@@ -140,11 +134,11 @@ async function main(): Promise<void> {
             const key = `${definition}@c${concurrency}`;
             (results[key] ??= []).push({
               sagasPerSecond: r.sagasPerSecond,
-              p50Ms: percentile(r.completeMs, 50),
+              p50Ms: percentile(r.sagaMs, 50),
               attemptMs: await meanAttemptMs(service.baseUrl!, definition),
             });
             log(
-              `run ${run + 1} ${key}: ${r.sagasPerSecond.toFixed(1)} sagas/s, p50 ${percentile(r.completeMs, 50).toFixed(1)} ms`,
+              `run ${run + 1} ${key}: ${r.sagasPerSecond.toFixed(1)} sagas/s, p50 ${percentile(r.sagaMs, 50).toFixed(1)} ms`,
             );
           }
         }

@@ -30,6 +30,8 @@ export interface ThrowawayPostgresOptions {
   persistent: boolean;
   /** Also gets every log chunk of the server (the soak appends them to a file). */
   onLog?: (chunk: string) => void;
+  /** More server settings, e.g. ['-c', 'track_commit_timestamp=on'] (the bench). */
+  extraFlags?: string[];
 }
 
 export interface ThrowawayPostgres {
@@ -75,6 +77,7 @@ export async function startThrowawayPostgres(
       ...(opts.fsync ? [] : ['-c', 'fsync=off']),
       '-c',
       `max_connections=${opts.maxConnections}`,
+      ...(opts.extraFlags ?? []),
     ],
     onLog: keep,
     onError: keep,
