@@ -29,9 +29,27 @@ export interface ReceivedRequest {
   at: number;
 }
 
+/** A request the participant holds unanswered until the test answers it (see `hold`). */
+export interface HeldRequest extends ReceivedRequest {
+  answer(answer: ScriptedAnswer): void;
+}
+
+export interface ScriptedParticipantOptions {
+  /**
+   * Requests for which this returns true are held: they wait, unanswered, until a test takes
+   * them with `nextHeld` and answers them, so it decides the order in which outcomes land.
+   */
+  hold?: (body: Record<string, any>) => boolean;
+}
+
 export interface ScriptedParticipant {
   url: string;
   requests: ReceivedRequest[];
+  /** The next held request that `matches` (waiting for it to arrive, up to `timeoutMs`). */
+  nextHeld(
+    matches: (body: Record<string, any>) => boolean,
+    timeoutMs?: number,
+  ): Promise<HeldRequest>;
   /** Requests for one saga, step and kind, oldest first. */
   callsFor(sagaId: string, step: string, kind?: 'execute' | 'compensate'): ReceivedRequest[];
   /** From now on, answer this saga's step with `answers` (one per attempt) instead. */
@@ -44,9 +62,16 @@ export interface ScriptedParticipant {
   close(): Promise<void>;
 }
 
-export async function startScriptedParticipant(): Promise<ScriptedParticipant> {
+export async function startScriptedParticipant(
+  options: ScriptedParticipantOptions = {},
+): Promise<ScriptedParticipant> {
   const requests: ReceivedRequest[] = [];
   const overrides = new Map<string, ScriptedAnswer[]>();
+  const held: HeldRequest[] = [];
+  const waiting: {
+    matches: (body: Record<string, any>) => boolean;
+    take: (h: HeldRequest) => void;
+  }[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -58,7 +83,34 @@ export async function startScriptedParticipant(): Promise<ScriptedParticipant> {
       } catch {
         // recorded as is
       }
-      requests.push({ path: req.url ?? '', headers: req.headers, raw, body, at: Date.now() });
+      const received = { path: req.url ?? '', headers: req.headers, raw, body, at: Date.now() };
+      requests.push(received);
+      const respond = (answer: ScriptedAnswer) => {
+        const send = () => {
+          if (answer.reset) {
+            req.socket.destroy();
+            return;
+          }
+          const text =
+            answer.bytes !== undefined
+              ? JSON.stringify({ pad: 'x'.repeat(answer.bytes) })
+              : (answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
+          res.writeHead(answer.status ?? 200, {
+            ...(text && answer.raw === undefined ? { 'content-type': 'application/json' } : {}),
+            ...answer.headers,
+          });
+          res.end(text);
+        };
+        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        else send();
+      };
+      if (options.hold?.(body)) {
+        const request: HeldRequest = { ...received, answer: respond };
+        const i = waiting.findIndex((w) => w.matches(body));
+        if (i >= 0) waiting.splice(i, 1)[0].take(request);
+        else held.push(request);
+        return;
+      }
       // A forEach item may have its own script: `script[step]['execute:<index>']`.
       const byStep = body?.input?.script?.[body.step];
       const override = overrides.get(`${body.sagaId}:${body.step}:${body.kind}`);
@@ -69,23 +121,7 @@ export async function startScriptedParticipant(): Promise<ScriptedParticipant> {
         status: 200,
         body: { ok: true, operation: body.operation },
       };
-      const send = () => {
-        if (answer.reset) {
-          req.socket.destroy();
-          return;
-        }
-        const text =
-          answer.bytes !== undefined
-            ? JSON.stringify({ pad: 'x'.repeat(answer.bytes) })
-            : (answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
-        res.writeHead(answer.status ?? 200, {
-          ...(text && answer.raw === undefined ? { 'content-type': 'application/json' } : {}),
-          ...answer.headers,
-        });
-        res.end(text);
-      };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
+      respond(answer);
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -94,6 +130,24 @@ export async function startScriptedParticipant(): Promise<ScriptedParticipant> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    nextHeld: (matches, timeoutMs = 30_000) => {
+      const i = held.findIndex((h) => matches(h.body));
+      if (i >= 0) return Promise.resolve(held.splice(i, 1)[0]);
+      return new Promise<HeldRequest>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.splice(waiting.indexOf(entry), 1);
+          reject(new Error(`no matching request within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const entry = {
+          matches,
+          take: (h: HeldRequest) => {
+            clearTimeout(timer);
+            resolve(h);
+          },
+        };
+        waiting.push(entry);
+      });
+    },
     callsFor: (sagaId, step, kind = 'execute') =>
       requests.filter(
         (r) => r.body.sagaId === sagaId && r.body.step === step && r.body.kind === kind,

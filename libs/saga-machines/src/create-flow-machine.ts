@@ -80,7 +80,9 @@ function flowSetup(definition: SagaDefinition) {
       isUndone: ({ context }, p: StepParams) => can.isUndone(can.recordOf(context, p.step)),
       cancellable: ({ context }) =>
         !can.isHalting(context) && !can.hasPivotStarted(definition, context),
-      allSucceeded: ({ context }) => can.allSucceeded(context),
+      // A cancel that was accepted is honoured: the last steps in flight succeeding undoes them
+      // too (as the sequential machine does) rather than completing the saga.
+      allSucceeded: ({ context }) => can.allSucceeded(context) && context.cancel === null,
       settledPastPivot: ({ context }) =>
         can.isHalting(context) && !can.isRunning(context) && can.isPastPivot(definition, context),
       settled: ({ context }) => can.isHalting(context) && !can.isRunning(context),

@@ -3,6 +3,38 @@ import type { SagaEvent, StepError } from '../saga-events';
 import type { PersistedSagaSnapshot } from '../persisted-saga-snapshot';
 import { sagaStatePath, statusOfPath } from '../saga-state-path';
 
+// THE BOUND, and why it is enough. The model explores every interleaving of the outcomes of
+// what is in flight, with: (a) at most `maxAttemptFailures` (1) retryable failed attempts per
+// step, item and compensation per round, except that while the saga stops (a cancel, or before
+// the pivot a failure) an attempt failure is always explored, since it then ends the step;
+// (b) at most `maxRetryRounds` (1) RETRY; (c) `cancelReasons` (requested); (d) for a forEach
+// step, concurrency + 1 items (`compensationModelInput`). Goal: every transition of the machine
+// into COMPENSATING (and its regions), FAILED or COMPENSATED that some saga of the definition
+// can take, some path takes; and the rules are checked on every path. Why the bound loses none:
+// (a) no guard of either machine reads an attempt count: the runtime, not the machine, turns the
+//     last attempt's failure into STEP_FAILED / COMPENSATION_FAILED. A second attempt failure is
+//     the same targetless transition as the first (or, while stopping, the same `runsCutShort`
+//     one, always explored), and settled attempt counts are not even part of a model state.
+// (b) the RETRY guards (`compensationFailedAt`, `undoFailedSomewhere`, `stuckForward`) read
+//     statuses only, and retryRound feeds nothing but dispatch ids. A FAILED state of round
+//     r > 0 is, up to retryRound and attempts, a FAILED state of round 0: which compensations
+//     are done, failed or still to run obeys the same order rules in every round, and round 0
+//     reaches each such combination by letting exactly those compensations fail (forward: which
+//     steps past the pivot succeeded and failed). The model sends RETRY from every FAILED state
+//     of round 0, so a second round repeats transitions the first one took.
+// (c) the reason is only recorded: both reasons take the same transitions.
+// (d) the machine sees a forEach step's items only through step-level facts: some item still
+//     runs; every item succeeded; one failed (the saga stops); one succeeded (there is an effect
+//     to undo); the lowest succeeded item was undone (the step is compensated); an item's undo
+//     failed. Every other item event is one targetless transition of the step's `running` state,
+//     the same for every item. c + 1 items reach every combination and order of these facts
+//     relative to other steps: all succeed or one fails while others run; with the (c + 1)th
+//     item the saga can stop while an item waits for a free slot and so never starts; a failed
+//     item can sit between two that succeeded (0 succeeds, so 2 starts, 1 fails, 2 succeeds),
+//     whose undo skips it. A longer list only repeats those targetless transitions in between.
+// What the bound does not promise: that a rule holding for c + 1 items holds for 1000 (the
+// fast-check suite over random graphs and item counts covers that side).
+
 /** Bounds that keep the explored graph finite (and the number of paths reasonable). */
 export interface CompensationModelOptions {
   /** Retryable failed attempts explored per step and per compensation round. @default 1 */
@@ -13,6 +45,11 @@ export interface CompensationModelOptions {
   cancelReasons?: ReadonlyArray<'requested' | 'deadline'>;
   /** The `at` of every generated event (a constant keeps contexts, and so states, comparable). */
   at?: string;
+  /**
+   * The saga input the model starts from. Only forEach pointers matter to the machine.
+   * @default {@link compensationModelInput}: concurrency + 1 items per forEach step
+   */
+  input?: unknown;
 }
 
 export const DEFAULT_MODEL_AT = '2030-01-01T00:00:00.000Z';
@@ -116,8 +153,17 @@ export function serializeCompensationState(snapshot: Snapshotish): string {
     steps: context.steps.map((s) => {
       const inProgress = s.status === 'running' || s.status === 'compensating';
       const attempts = s.status === 'compensating' ? s.compensation?.attempts : s.attempts;
+      // Like a step's, an item's attempts only count while it (or its undo) is in progress.
       const items = (s.items ?? [])
-        .map((i) => `${i.status}/${i.compensation?.status ?? '-'}/${i.attempts}`)
+        .map((i) => {
+          const n =
+            i.status === 'running'
+              ? `/${i.attempts}`
+              : i.status === 'compensating'
+                ? `/${i.compensation?.attempts ?? 0}`
+                : '';
+          return `${i.status}/${i.compensation?.status ?? '-'}${n}`;
+        })
         .join(',');
       return `${s.status}/${s.compensation?.status ?? '-'}${inProgress ? `/${attempts}` : ''}${items ? `[${items}]` : ''}`;
     }),

@@ -11,6 +11,7 @@ import {
   serializeCompensationState,
   type CompensationModelOptions,
 } from './compensation-model';
+import { compensationModelInput } from './compensation-model-input';
 
 /** A machine snapshot as xstate/graph hands it out. */
 export type SagaMachineSnapshot = ReturnType<SagaMachine['resolveState']>;
@@ -24,9 +25,10 @@ export interface CompensationPath extends StatePath<SagaMachineSnapshot, SagaEve
 type Step = CompensationPath['steps'][number];
 
 function describe(steps: Step[], end: SagaMachineSnapshot): string {
-  const events = steps
-    .slice(1)
-    .map(({ event }) => ('step' in event ? `${event.type}(${event.step})` : event.type));
+  const events = steps.slice(1).map(({ event }) => {
+    if (!('step' in event)) return event.type;
+    return `${event.type}(${event.step}${event.item === undefined ? '' : `#${event.item}`})`;
+  });
   return `${events.join(' → ')} ⇒ ${sagaStatePath(end.value)}`;
 }
 
@@ -57,7 +59,11 @@ export function generateCompensationPaths(
     // createTestModel adds a bare `{ type }` for every other event the state handles: drop them.
     filterEvents: (_snapshot, event) => 'at' in event,
     stopWhen: (snapshot) => events(snapshot).length === 0,
-    input: { sagaId: 'model', input: {}, createdAt: options.at ?? DEFAULT_MODEL_AT },
+    input: {
+      sagaId: 'model',
+      input: options.input ?? compensationModelInput(definition),
+      createdAt: options.at ?? DEFAULT_MODEL_AT,
+    },
   });
   const found: CompensationPath[] = model
     .getShortestPaths({ toState: isCompensationOutcome, allowDuplicatePaths: true })

@@ -10,9 +10,13 @@ export {
   serializeCompensationState,
 } from './compensation-model';
 export type { CompensationModelOptions } from './compensation-model';
+export { compensationModelInput, modelItemCount } from './compensation-model-input';
+export { CompensationLedger, invocationKey } from './compensation-ledger';
+export type { InvocationKey } from './compensation-ledger';
 export {
   checkCompensationTransitionCoverage,
   compensationTransitions,
+  transitionsTaken,
 } from './compensation-transition-coverage';
 export { generateCompensationPaths } from './generate-compensation-paths';
 export type { CompensationPath, SagaMachineSnapshot } from './generate-compensation-paths';
