@@ -18,7 +18,7 @@ const travel = definitionFromDocument(JSON.parse(fs.readFileSync(TRAVEL, 'utf8')
 const paths = generateCompensationPaths(travel);
 
 /** Pinned: a change to the machine or the model that alters the paths must be looked at. */
-const TRAVEL_PATHS = 168;
+const TRAVEL_PATHS = 6113;
 
 describe('compensation paths of the registered travel definition (a step graph with a pivot)', () => {
   it(`xstate/graph generates ${TRAVEL_PATHS} compensation paths`, () => {
@@ -32,13 +32,7 @@ describe('compensation paths of the registered travel definition (a step graph w
     expect(ends).toEqual(new Set(['COMPENSATED', 'FAILED']));
   });
 
-  // Off until checkCompensationPath and the transition coverage handle step graphs (being
-  // generalized for dependsOn/forEach/pivot in libs/saga-machines/src/testing): both still
-  // assume one step at a time. The per-path check requires strictly sequential execution and
-  // the exact reverse order of compensation (here book_flight and book_hotel run, and are
-  // undone, in parallel), and the coverage matches single-state paths, not the parallel
-  // regions. Re-enable both, unchanged, once that lands.
-  describe.skip('per path and coverage (await the step-graph-aware checker)', () => {
+  describe('per path and coverage', () => {
     it.each(paths.map((p) => [p.description, p] as const))('%s', (_d, p) => {
       checkCompensationPath(travel, p);
     });
@@ -62,8 +56,8 @@ describe('npm run paths -- <definition.json>', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  // A sequential definition (the travel example before it had parallel steps): the CLI checks
-  // every path of it. The travel example itself waits for the step-graph-aware checker above.
+  // A sequential definition (the travel example before it had parallel steps): the CLI takes
+  // both kinds of definition.
   const sequential = {
     name: 'trip-in-order',
     version: 1,
@@ -100,6 +94,17 @@ describe('npm run paths -- <definition.json>', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
       /'trip-in-order' v1, 3 steps: 111 compensation paths checked .* 23 of 23 transitions/,
+    );
+  });
+
+  it('the travel example (a step graph with items and a pivot): every path checked, exits 0', () => {
+    const r = run(TRAVEL);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `'travel' v1, 6 steps: ${TRAVEL_PATHS} compensation paths checked .* 22 of 22 transitions`,
+      ),
     );
   });
 
