@@ -168,11 +168,9 @@ export function planFlowSaga(
   const cancelAfterMs = rng.chance(mix.cancelRate) ? rng.int(0, 600) : null;
   if (cancelAfterMs !== null) tags.push('cancel');
   // A late reply is applied at the participant but times out: only the next attempt, with the
-  // same key, learns the outcome. Only in sagas that cannot halt meanwhile (no failure
-  // elsewhere, no cancel): a halting flow saga ends a step at its first failed attempt, so a
-  // step the participant did apply is then recorded failed and never compensated. The soak
-  // sees that when this guard is lifted (an engine gap, reported; not what this run checks).
-  if (decide === 'none' && cancelAfterMs === null && rng.chance(mix.timeoutRate * 8)) {
+  // same key, learns the outcome. Also in sagas that halt meanwhile (a failure elsewhere, a
+  // cancel): the step keeps its retries then, so an applied step ends succeeded and is undone.
+  if (rng.chance(mix.timeoutRate * 8)) {
     const unit = rng.pick(units);
     if (put(key(unit, 'execute'), { mode: 'late', times: 1 })) tags.push('timeout');
   }

@@ -66,12 +66,6 @@ function flowSetup(definition: SagaDefinition) {
     },
     guards: {
       runs: ({ context, event }, p: StepParams) => addresses(context, event, p.step, false),
-      // After a cancel or another step's failure (before the pivot), a failed attempt ends the
-      // step: it is going to be undone anyway, so waiting out its retries only delays that.
-      runsCutShort: ({ context, event }, p: StepParams) =>
-        addresses(context, event, p.step, false) &&
-        can.isHalting(context) &&
-        !can.isPastPivot(definition, context),
       undoes: ({ context, event }, p: StepParams) => addresses(context, event, p.step, true),
       canStart: ({ context }, p: StepParams) => can.canStart(definition, context, p.step),
       stepIs: ({ context }, p: StepParams & { status: string }) =>
@@ -101,7 +95,7 @@ export function buildFlowMachine(definition: SagaDefinition) {
   const names = [...steps.keys()];
   const forEach = (name: string) => steps.get(name)?.forEach !== undefined;
   const p = (step: string) => ({ step });
-  type StepGuard = 'runs' | 'runsCutShort' | 'undoes' | 'canStart' | 'canUndo' | 'isUndone';
+  type StepGuard = 'runs' | 'undoes' | 'canStart' | 'canUndo' | 'isUndone';
   const when = <T extends StepGuard>(type: T, step: string) =>
     ({ type, params: { step } }) as const;
   const is = (step: string, status: string) =>
@@ -125,14 +119,14 @@ export function buildFlowMachine(definition: SagaDefinition) {
             actions: ['stepSucceeded'] as const,
             ...(forEach(name) ? {} : { target: 'succeeded' }),
           },
-          STEP_ATTEMPT_FAILED: [
-            {
-              guard: when('runsCutShort', name),
-              actions: ['stepFailed'] as const,
-              ...(forEach(name) ? {} : { target: 'failed' }),
-            },
-            { guard: when('runs', name), actions: ['stepAttemptFailed'] as const },
-          ],
+          // Also while the saga stops (a cancel, another step's failure): a failed attempt,
+          // a timeout above all, may have been applied by the participant, and only its retry
+          // (same idempotency key) tells. Cut short, an applied step would be recorded failed
+          // and never undone; retried, it ends succeeded (and is compensated) or failed.
+          STEP_ATTEMPT_FAILED: {
+            guard: when('runs', name),
+            actions: ['stepAttemptFailed'] as const,
+          },
           STEP_FAILED: {
             guard: when('runs', name),
             actions: ['stepFailed'] as const,

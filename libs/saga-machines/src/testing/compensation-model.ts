@@ -2,6 +2,7 @@ import type { SagaDefinition } from '../saga-definition';
 import type { SagaEvent, StepError } from '../saga-events';
 import type { PersistedSagaSnapshot } from '../persisted-saga-snapshot';
 import { sagaStatePath, statusOfPath } from '../saga-state-path';
+import { isFlowDefinition } from '../step-graph';
 
 // THE BOUND, and why it is enough. The model explores every interleaving of the outcomes of
 // what is in flight, with: (a) at most `maxAttemptFailures` (1) retryable failed attempts per
@@ -75,7 +76,7 @@ const transient: StepError = { code: 'MODEL_TRANSIENT', message: 'flaky', retrya
  * every interleaving of their outcomes.
  */
 export function compensationModelEvents(
-  _definition: SagaDefinition,
+  definition: SagaDefinition,
   options?: CompensationModelOptions,
 ): (snapshot: Snapshotish) => SagaEvent[] {
   const o = resolve(options);
@@ -89,9 +90,11 @@ export function compensationModelEvents(
       return context.retryRound < o.maxRetryRounds ? [{ type: 'RETRY', at }] : [];
     }
     if (status !== 'EXECUTING' && status !== 'COMPENSATING') return [];
-    // While a cancel (or, in a flow, a failure) is being settled, an attempt failure ends the
-    // step, so it is always worth exploring then.
-    const settling = status !== 'EXECUTING' || context.cancel !== null;
+    // After a cancel the sequential machine ends the step in flight at its first failed
+    // attempt, so an attempt failure is always worth exploring then. A flow step keeps its
+    // retries while the saga stops (its outcome decides whether it is undone).
+    const settling =
+      !isFlowDefinition(definition) && (status !== 'EXECUTING' || context.cancel !== null);
     const events: SagaEvent[] = [];
     for (const s of context.steps) {
       for (const inv of s.items ?? [s]) {
