@@ -13,6 +13,8 @@ const ALLOWED: Record<string, string[]> = {
   'apps/api/src/database/embedded-database.ts': ['DATABASE_NAME'],
   // LISTEN takes no parameters; the channel is a constant. (err.message: a log line about LISTEN.)
   'apps/api/src/sagas/saga-events.hub.ts': ['SAGA_EVENTS_CHANNEL', 'err.message'],
+  // One-statement writes composed from the module's own literal SQL constants.
+  'apps/api/src/runtime/saga-store.ts': ['UPDATE_SNAPSHOT_SQL', 'HISTORY_AND_NOTIFY_SQL'],
   // The literal list of final statuses, a constant of the module.
   'apps/api/src/stats/stats.service.ts': ['FINAL'],
   // `"${schema}"."operation"`, the participant's own schema name, a constant of each participant.

@@ -45,8 +45,14 @@ export async function runScenario(
     );
     const r = await t.api(`/api/v1/sagas/${sagaId}/retry`, { method: 'POST' });
     if (r.status !== 202) throw new Error(`retry: ${r.status} ${await r.text()}`);
-    // Wait until the retry has been taken before looking for the next FAILED.
-    await waitForSaga(t, sagaId, (s: any) => s.status !== 'FAILED');
+    // Wait until the retry has been taken before looking for the next FAILED: by its history
+    // entry, not by the status, which can be FAILED again before a poll sees it change.
+    for (const deadline = Date.now() + 30_000; ;) {
+      const events = (await (await t.api(`/api/v1/sagas/${sagaId}/events`)).json()) as Json[];
+      if (events.filter((e) => e.type === 'RETRY_REQUESTED').length === i + 1) break;
+      if (Date.now() > deadline) throw new Error(`saga ${sagaId}: retry ${i + 1} not recorded`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
   const saga = await waitForSaga(t, sagaId, isFinal as never, 60_000);
   const events = await (await t.api(`/api/v1/sagas/${sagaId}/events`)).json();

@@ -62,15 +62,53 @@ const UPDATE_SNAPSHOT_SQL = `UPDATE saga.saga_instance
   WHERE id = $10 AND version = $11`;
 
 /**
- * History rows from a JSON array parameter, numbered after the `after_seq` of the one row in
- * CTE `source` (none when the guarded write before it matched nothing).
+ * The history rows (a JSON array in $12) and the NOTIFY of a guarded write in CTE `guarded`
+ * (its row's id and the seq the rows come after; no row when the guard matched nothing, and
+ * then nothing is written). Appended to each one-statement write below.
  */
-function insertHistorySql(source: string, param: string): string {
-  return `INSERT INTO saga.saga_event (saga_id, seq, type, step, attempt, data, event, at)
-          SELECT s.id, s.after_seq + r.ord, r.v->>'type', r.v->>'step', (r.v->>'attempt')::int,
-                 r.v->'data', NULLIF(r.v->'event', 'null'::jsonb), (r.v->>'at')::timestamptz
-            FROM ${source} s, jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS r(v, ord)`;
-}
+const HISTORY_AND_NOTIFY_SQL = `
+  history AS (
+    INSERT INTO saga.saga_event (saga_id, seq, type, step, attempt, data, event, at)
+    SELECT g.id, g.after_seq + r.ord, r.v->>'type', r.v->>'step', (r.v->>'attempt')::int,
+           r.v->'data', NULLIF(r.v->'event', 'null'::jsonb), (r.v->>'at')::timestamptz
+      FROM guarded g, jsonb_array_elements($12::jsonb) WITH ORDINALITY AS r(v, ord)),
+  notified AS (SELECT pg_notify('saga_events', g.id::text) FROM guarded g)
+SELECT (SELECT count(*) FROM guarded)::int AS n, (SELECT count(*) FROM notified)::int AS notified`;
+
+/** commit() without more work: the snapshot UPDATE, its history and the NOTIFY. */
+const COMMIT_SQL = `WITH guarded AS (${UPDATE_SNAPSHOT_SQL} RETURNING id, last_seq - $9 AS after_seq),
+${HISTORY_AND_NOTIFY_SQL}`;
+
+/** appendOnly(): the entries in $4 after a version-guarded bump, and the NOTIFY. */
+const APPEND_SQL = `WITH guarded AS (
+    UPDATE saga.saga_instance SET version = version + 1, last_seq = last_seq + $1
+     WHERE id = $2 AND version = $3
+     RETURNING id, last_seq - $1 AS after_seq),
+  history AS (
+    INSERT INTO saga.saga_event (saga_id, seq, type, step, attempt, data, event, at)
+    SELECT g.id, g.after_seq + r.ord, r.v->>'type', r.v->>'step', (r.v->>'attempt')::int,
+           r.v->'data', NULLIF(r.v->'event', 'null'::jsonb), (r.v->>'at')::timestamptz
+      FROM guarded g, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS r(v, ord)),
+  notified AS (SELECT pg_notify('saga_events', g.id::text) FROM guarded g)
+SELECT (SELECT count(*) FROM guarded)::int AS n, (SELECT count(*) FROM notified)::int AS notified`;
+
+/** create() of a saga with nothing else to check: its row ($1..$11, $13..$16) and history. */
+const INSERT_SQL = `WITH guarded AS (
+    INSERT INTO saga.saga_instance
+      (status, state, snapshot, error_step, error_code, requires_manual_intervention,
+       updated_at, finished_at, last_seq, id, version, definition, definition_version,
+       created_at, deadline_at)
+    VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14, $15, $16)
+    RETURNING id, 0 AS after_seq),
+${HISTORY_AND_NOTIFY_SQL}`;
+
+/** Every column of saga_instance under the entity's property names (see load()). */
+const LOAD_SQL = `SELECT id, definition, definition_version AS "definitionVersion", status, state,
+    snapshot, version, last_seq AS "lastSeq", error_step AS "errorStep",
+    error_code AS "errorCode", requires_manual_intervention AS "requiresManualIntervention",
+    created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt",
+    deadline_at AS "deadlineAt"
+  FROM saga.saga_instance WHERE id = $1`;
 
 function historyJson(records: HistoryRecord[]): string {
   return JSON.stringify(
@@ -87,8 +125,6 @@ function historyJson(records: HistoryRecord[]): string {
 
 @Injectable()
 export class SagaStore {
-  private loadSql: string | null = null;
-
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /**
@@ -169,34 +205,24 @@ export class SagaStore {
   private async insertInOneStatement(saga: NewSaga): Promise<void> {
     const v = saga.result.view;
     const f = rowFields(saga.result);
-    await this.ds.query(
-      `WITH inserted AS (
-         INSERT INTO saga.saga_instance
-           (id, definition, definition_version, version, last_seq, created_at, deadline_at,
-            status, state, snapshot, error_step, error_code, requires_manual_intervention,
-            updated_at, finished_at)
-         VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
-         RETURNING id, 0 AS after_seq),
-            history AS (${insertHistorySql('inserted', '$15')})
-       SELECT pg_notify('${SAGA_EVENTS_CHANNEL}', id::text) FROM inserted`,
-      [
-        saga.id,
-        saga.definition,
-        saga.definitionVersion,
-        saga.result.history.length,
-        new Date(v.createdAt),
-        new Date(v.deadlineAt),
-        f.status,
-        f.state,
-        JSON.stringify(f.snapshot),
-        f.errorStep,
-        f.errorCode,
-        f.requiresManualIntervention,
-        f.updatedAt,
-        f.finishedAt,
-        historyJson(saga.result.history),
-      ],
-    );
+    await this.ds.query(INSERT_SQL, [
+      f.status,
+      f.state,
+      JSON.stringify(f.snapshot),
+      f.errorStep,
+      f.errorCode,
+      f.requiresManualIntervention,
+      f.updatedAt,
+      f.finishedAt,
+      saga.result.history.length,
+      saga.id,
+      1,
+      historyJson(saga.result.history),
+      saga.definition,
+      saga.definitionVersion,
+      new Date(v.createdAt),
+      new Date(v.deadlineAt),
+    ]);
   }
 
   async hasCallbackReceipt(receiptKey: string): Promise<boolean> {
@@ -231,11 +257,7 @@ export class SagaStore {
    * the entity has: uuid/text strings, int numbers, jsonb objects, timestamptz Dates).
    */
   async load(id: string): Promise<SagaInstanceEntity | null> {
-    this.loadSql ??= `SELECT ${this.ds
-      .getMetadata(SagaInstanceEntity)
-      .columns.map((c) => `"${c.databaseName}" AS "${c.propertyName}"`)
-      .join(', ')} FROM saga.saga_instance WHERE id = $1`;
-    const rows = (await this.ds.query(this.loadSql, [id])) as Partial<SagaInstanceEntity>[];
+    const rows = (await this.ds.query(LOAD_SQL, [id])) as Partial<SagaInstanceEntity>[];
     return rows[0] ? Object.assign(new SagaInstanceEntity(), rows[0]) : null;
   }
 
@@ -267,13 +289,9 @@ export class SagaStore {
       // The hot path: snapshot, history and NOTIFY in ONE statement (one round trip, its own
       // implicit transaction) instead of BEGIN/UPDATE/INSERT/NOTIFY/COMMIT. The history rows
       // and the NOTIFY hang off the UPDATE's RETURNING, so a lost version race writes nothing.
-      const [row] = (await this.ds.query(
-        `WITH updated AS (${UPDATE_SNAPSHOT_SQL} RETURNING id, last_seq - $9 AS after_seq),
-              history AS (${insertHistorySql('updated', '$12')}),
-              notified AS (SELECT pg_notify('${SAGA_EVENTS_CHANNEL}', id::text) FROM updated)
-         SELECT (SELECT count(*) FROM updated)::int AS n, (SELECT count(*) FROM notified)::int`,
-        [...params, historyJson(result.history)],
-      )) as { n: number }[];
+      const [row] = (await this.ds.query(COMMIT_SQL, [...params, historyJson(result.history)])) as {
+        n: number;
+      }[];
       return row?.n === 1;
     }
     return this.ds.transaction(async (m) => {
@@ -289,16 +307,12 @@ export class SagaStore {
   /** Appends history entries without changing the snapshot (an ignored event), version-guarded. */
   async appendOnly(saga: SagaInstanceEntity, records: HistoryRecord[]): Promise<boolean> {
     // One statement, like commit(): the version guard, the rows and the NOTIFY together.
-    const [row] = (await this.ds.query(
-      `WITH updated AS (
-         UPDATE saga.saga_instance SET version = version + 1, last_seq = last_seq + $1
-          WHERE id = $2 AND version = $3
-          RETURNING id, last_seq - $1 AS after_seq),
-            history AS (${insertHistorySql('updated', '$4')}),
-            notified AS (SELECT pg_notify('${SAGA_EVENTS_CHANNEL}', id::text) FROM updated)
-       SELECT (SELECT count(*) FROM updated)::int AS n, (SELECT count(*) FROM notified)::int`,
-      [records.length, saga.id, saga.version, historyJson(records)],
-    )) as { n: number }[];
+    const [row] = (await this.ds.query(APPEND_SQL, [
+      records.length,
+      saga.id,
+      saga.version,
+      historyJson(records),
+    ])) as { n: number }[];
     return row?.n === 1;
   }
 
