@@ -57,6 +57,28 @@ async function terminateBackends(databaseUrl: string): Promise<number> {
   }
 }
 
+/** Starts an order saga through `api` and waits for its final status. */
+async function finalStatusOfAnOrder(api: ReturnType<typeof client>): Promise<string> {
+  const created = await api('/api/v1/sagas', {
+    method: 'POST',
+    json: { definition: 'order', input: orderInput() },
+  });
+  expect(created.status).toBe(201);
+  const saga = await until('saga final', async () => {
+    const { body } = await api(`/api/v1/sagas/${created.body.id}`);
+    return FINAL.has(body.status) ? body : null;
+  });
+  return saga.status;
+}
+
+/** 'worker error' lines the process logs over the next `ms`. */
+async function workerErrorsWithin(worker: ServiceProcess, ms: number): Promise<number> {
+  const errorLines = () => worker.output().match(/worker error/g)?.length ?? 0;
+  const before = errorLines();
+  await sleep(ms);
+  return errorLines() - before;
+}
+
 const alive = (s: ServiceProcess) => s.proc.exitCode === null && s.proc.signalCode === null;
 
 describe('PostgreSQL terminates a connection right after its startup', () => {
@@ -131,23 +153,11 @@ describe('PostgreSQL terminates a connection right after its startup', () => {
 
     proxy.terminateNewConnections = false;
     const api = client(apiProcess, KEY);
-    const created = await api('/api/v1/sagas', {
-      method: 'POST',
-      json: { definition: 'order', input: orderInput() },
-    });
-    expect(created.status).toBe(201);
-    const saga = await until('saga final', async () => {
-      const { body } = await api(`/api/v1/sagas/${created.body.id}`);
-      return FINAL.has(body.status) ? body : null;
-    });
-    expect(saga.status).toBe('COMPLETED');
+    expect(await finalStatusOfAnOrder(api)).toBe('COMPLETED');
     expect(alive(worker)).toBe(true);
     // And it settles: no worker left spinning on a connection that died unheard (BullMQ's
     // LISTEN client failing every wait at once, thousands of 'worker error' lines a second).
-    const errorLines = () => worker.output().match(/worker error/g)?.length ?? 0;
-    const before = errorLines();
-    await sleep(2000);
-    expect(errorLines() - before).toBe(0);
+    expect(await workerErrorsWithin(worker, 2000)).toBe(0);
   });
 });
 
@@ -184,21 +194,9 @@ describe('a worker started while PostgreSQL refuses the queue its connections', 
     proxy.refuseStartup = null;
 
     const api = client(apiProcess, KEY);
-    const created = await api('/api/v1/sagas', {
-      method: 'POST',
-      json: { definition: 'order', input: orderInput() },
-    });
-    expect(created.status).toBe(201);
-    const saga = await until('saga final', async () => {
-      const { body } = await api(`/api/v1/sagas/${created.body.id}`);
-      return FINAL.has(body.status) ? body : null;
-    });
-    expect(saga.status).toBe('COMPLETED');
+    expect(await finalStatusOfAnOrder(api)).toBe('COMPLETED');
     expect(worker.output()).toMatch(/step worker could not start/);
-    const errorLines = () => worker.output().match(/worker error/g)?.length ?? 0;
-    const before = errorLines();
-    await sleep(2000);
-    expect(errorLines() - before).toBe(0);
+    expect(await workerErrorsWithin(worker, 2000)).toBe(0);
   });
 });
 

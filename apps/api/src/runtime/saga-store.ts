@@ -54,6 +54,24 @@ function rowFields(result: SagaStepResult) {
   };
 }
 
+/** $1..$11 of UPDATE_SNAPSHOT_SQL and INSERT_SQL: the row's fields, its id and its version. */
+function snapshotParams(result: SagaStepResult, id: string, version: number): unknown[] {
+  const f = rowFields(result);
+  return [
+    f.status,
+    f.state,
+    JSON.stringify(f.snapshot),
+    f.errorStep,
+    f.errorCode,
+    f.requiresManualIntervention,
+    f.updatedAt,
+    f.finishedAt,
+    result.history.length,
+    id,
+    version,
+  ];
+}
+
 /** The version-guarded snapshot write ($1..$11, see commit()). */
 const UPDATE_SNAPSHOT_SQL = `UPDATE saga.saga_instance
     SET status = $1, state = $2, snapshot = $3::jsonb, error_step = $4, error_code = $5,
@@ -204,19 +222,8 @@ export class SagaStore {
   /** A saga with nothing else to check or write: its row, history and NOTIFY in one statement. */
   private async insertInOneStatement(saga: NewSaga): Promise<void> {
     const v = saga.result.view;
-    const f = rowFields(saga.result);
     await this.ds.query(INSERT_SQL, [
-      f.status,
-      f.state,
-      JSON.stringify(f.snapshot),
-      f.errorStep,
-      f.errorCode,
-      f.requiresManualIntervention,
-      f.updatedAt,
-      f.finishedAt,
-      saga.result.history.length,
-      saga.id,
-      1,
+      ...snapshotParams(saga.result, saga.id, 1),
       historyJson(saga.result.history),
       saga.definition,
       saga.definitionVersion,
@@ -252,9 +259,9 @@ export class SagaStore {
   }
 
   /**
-   * One row by id, by a plain SELECT built once: every step reads its saga first, and
-   * TypeORM's query builder costs more CPU than the query (pg already gives the column types
-   * the entity has: uuid/text strings, int numbers, jsonb objects, timestamptz Dates).
+   * One row by id, by a plain SELECT (LOAD_SQL): every step reads its saga first, and TypeORM's
+   * query builder costs more CPU than the query (pg already gives the column types the entity
+   * has: uuid/text strings, int numbers, jsonb objects, timestamptz Dates).
    */
   async load(id: string): Promise<SagaInstanceEntity | null> {
     const rows = (await this.ds.query(LOAD_SQL, [id])) as Partial<SagaInstanceEntity>[];
@@ -271,20 +278,7 @@ export class SagaStore {
     /** More work of the same transaction; returning false rolls it all back (CommitVetoedError). */
     also?: (m: EntityManager) => Promise<boolean>,
   ): Promise<boolean> {
-    const f = rowFields(result);
-    const params = [
-      f.status,
-      f.state,
-      JSON.stringify(f.snapshot),
-      f.errorStep,
-      f.errorCode,
-      f.requiresManualIntervention,
-      f.updatedAt,
-      f.finishedAt,
-      result.history.length,
-      saga.id,
-      saga.version,
-    ];
+    const params = snapshotParams(result, saga.id, saga.version);
     if (!also) {
       // The hot path: snapshot, history and NOTIFY in ONE statement (one round trip, its own
       // implicit transaction) instead of BEGIN/UPDATE/INSERT/NOTIFY/COMMIT. The history rows

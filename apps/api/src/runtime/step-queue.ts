@@ -242,10 +242,6 @@ export class StepQueue {
     return (await (await this.usable()).getJob(`${sagaId}.deadline`)) !== undefined;
   }
 
-  createWorker(processor: Processor, settings: WorkerSettings): Worker {
-    return this.makeWorkerFn(processor, settings);
-  }
-
   /**
    * A worker that has started (see failsReadiness): made again, with a growing pause, until
    * one does; null when `stop` aborts first.

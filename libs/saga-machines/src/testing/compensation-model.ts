@@ -6,16 +6,16 @@ import { isFlowDefinition } from '../step-graph';
 
 // THE BOUND, and why it is enough. The model explores every interleaving of the outcomes of
 // what is in flight, with: (a) at most `maxAttemptFailures` (1) retryable failed attempts per
-// step, item and compensation per round, except that while the saga stops (a cancel, or before
-// the pivot a failure) an attempt failure is always explored, since it then ends the step;
+// step, item and compensation per round, except that after a cancel of a sequential saga an
+// attempt failure is always explored, since it then ends the step in flight;
 // (b) at most `maxRetryRounds` (1) RETRY; (c) `cancelReasons` (requested); (d) for a forEach
 // step, concurrency + 1 items (`compensationModelInput`). Goal: every transition of the machine
 // into COMPENSATING (and its regions), FAILED or COMPENSATED that some saga of the definition
 // can take, some path takes; and the rules are checked on every path. Why the bound loses none:
 // (a) no guard of either machine reads an attempt count: the runtime, not the machine, turns the
 //     last attempt's failure into STEP_FAILED / COMPENSATION_FAILED. A second attempt failure is
-//     the same targetless transition as the first (or, while stopping, the same `runsCutShort`
-//     one, always explored), and settled attempt counts are not even part of a model state.
+//     the same targetless transition as the first (or, in a cancelled sequential saga, the same
+//     step-ending one, always explored), and settled attempt counts are not part of a state.
 // (b) the RETRY guards (`compensationFailedAt`, `undoFailedSomewhere`, `stuckForward`) read
 //     statuses only, and retryRound feeds nothing but dispatch ids. A FAILED state of round
 //     r > 0 is, up to retryRound and attempts, a FAILED state of round 0: which compensations
