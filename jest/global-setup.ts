@@ -27,6 +27,8 @@ export default async function globalSetup(): Promise<void> {
     fsync: false,
     maxConnections: 400,
     persistent: false,
+    // PostgreSQL's default 0 refuses PREPARE TRANSACTION; the 2PC coordinator's test needs it.
+    extraFlags: ['-c', 'max_prepared_transactions=16'],
   });
   const g = globalThis as Record<string, unknown>;
   g.__PG__ = pg;
