@@ -453,6 +453,19 @@ async function main(): Promise<void> {
       BACKENDS,
     );
     log(machineLine(machine));
+    const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+    const loadedMachineLine = () =>
+      `${machineLine(machine)} Load average at start ${loads(loadAtStart)}, at end ${loads(os.loadavg())}.`;
+    /** Writes one results JSON with the note, the machine and the load around the run. */
+    const writeFigures = (kind: string, figures: Record<string, unknown>) => {
+      const file = writeResult(kind, {
+        note: process.env.BENCH_NOTE ?? null,
+        machine,
+        loadAverage: { start: loadAtStart, end: os.loadavg() },
+        ...figures,
+      });
+      log(`wrote ${path.relative(REPO_ROOT, file)}`);
+    };
 
     const soakMinutes = Number(process.env.BENCH_SOAK_MINUTES ?? 0);
     if (soakMinutes > 0) {
@@ -463,13 +476,9 @@ async function main(): Promise<void> {
         log,
       });
       process.stdout.write(`${machineLine(machine)}\n\n${soak.markdown}\n`);
-      const file = writeResult('soak', {
-        note: process.env.BENCH_NOTE ?? null,
-        machine,
-        loadAverage: { start: loadAtStart, end: os.loadavg() },
+      writeFigures('soak', {
         soak: soak.data,
       });
-      log(`wrote ${path.relative(REPO_ROOT, file)}`);
       clearTimeout(timer);
       return void (await stop(0));
     }
@@ -493,16 +502,10 @@ async function main(): Promise<void> {
         runs: RUNS,
         scale: SCALE,
         phases: SCALE_OUT_PHASES.map((p) => ({ name: p.name, label: p.label })),
-        machineLine: `${machineLine(machine)} Load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os
-          .loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}.`,
+        machineLine: loadedMachineLine(),
       });
       process.stdout.write(`${markdown}\n`);
-      const file = writeResult('scaleout', {
-        note: process.env.BENCH_NOTE ?? null,
-        machine,
-        loadAverage: { start: loadAtStart, end: os.loadavg() },
+      writeFigures('scaleout', {
         settings: {
           runs: RUNS,
           scale: SCALE,
@@ -513,7 +516,6 @@ async function main(): Promise<void> {
         summary,
         runs: scaleOut,
       });
-      log(`wrote ${path.relative(REPO_ROOT, file)}`);
       clearTimeout(timer);
       return void (await stop(0));
     }
@@ -550,18 +552,12 @@ async function main(): Promise<void> {
       scale: SCALE,
       backends: BACKENDS,
       phases: [FLOOR_PHASE, ...SERVICE_PHASES].map((p) => ({ name: p.name, label: p.label })),
-      machineLine: `${machineLine(machine)} Load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}.`,
+      machineLine: loadedMachineLine(),
       targets: TARGETS,
       soak: null,
     });
     process.stdout.write(`${markdown}\n`);
-    const file = writeResult('bench', {
-      note: process.env.BENCH_NOTE ?? null,
-      machine,
-      loadAverage: { start: loadAtStart, end: os.loadavg() },
+    writeFigures('bench', {
       settings: {
         runs: RUNS,
         scale: SCALE,
@@ -574,7 +570,6 @@ async function main(): Promise<void> {
       ratiosToFloor: ratios,
       runs: results,
     });
-    log(`wrote ${path.relative(REPO_ROOT, file)}`);
     clearTimeout(timer);
     await stop(0);
   } catch (err) {
