@@ -45,7 +45,7 @@ function redisConnection(url: string) {
 }
 
 /** Queue and Worker constructors of one queue on the configured backend (no process-wide default). */
-export function backendFor(conn: QueueConnection, name: string) {
+export function backendFor(conn: QueueConnection, name: string, poolMax = 4) {
   if (conn.redisUrl) {
     const connection = redisConnection(conn.redisUrl);
     const prefix = conn.redisPrefix ?? 'sagachart';
@@ -68,7 +68,7 @@ export function backendFor(conn: QueueConnection, name: string) {
     connectionString: conn.databaseUrl,
     migrate: true,
     schema: 'bullmq',
-    max: 4,
+    max: poolMax,
     // For the pool's connections (guarded-pg-client.ts). A worker's dedicated LISTEN client is
     // BullMQ's own: the process's last-resort handler covers it (logging/uncaught-errors.ts).
     Client: GuardedPgClient,
@@ -142,11 +142,13 @@ export class BullQueue {
   private readonly makeQueueFn: () => Queue;
   private readonly makeWorkerFn: (p: Processor, opts: WorkerSettings) => Worker;
 
+  /** @param poolMax PostgreSQL backend: connections of each Queue's and Worker's own pool. */
   constructor(
     conn: QueueConnection,
     readonly name: string,
+    poolMax = 4,
   ) {
-    const b = backendFor(conn, name);
+    const b = backendFor(conn, name, poolMax);
     this.backend = b.backend;
     this.makeQueueFn = b.makeQueue;
     this.current = b.makeQueue();
