@@ -126,6 +126,7 @@ export async function coordinatorKill(o: {
     child.kill('SIGKILL');
     await exited;
 
+    process.stderr.write("DBG killed\n");
     const preparedAfterKill = await preparedCounts(pools);
     const orphanLocks = Number(
       (
@@ -149,6 +150,7 @@ export async function coordinatorKill(o: {
       await impatient.end();
     }
 
+    process.stderr.write("DBG writers done\n");
     // Transactions on other rows keep going while the writer waits.
     let stopBackground = false;
     const background = runTwoPhaseLoop({
@@ -168,7 +170,9 @@ export async function coordinatorKill(o: {
       const blocked = timed(() => writer.query(OTHER_WRITER_SQL, [CRASH_ROW]));
       // The coordinator comes back (a restart, a person) after recoverAfterMs.
       await sleep(o.recoverAfterMs);
+      process.stderr.write("DBG recovering\n");
       rec = await recover(pools, log);
+      process.stderr.write("DBG recovered\n");
       const b = await blocked;
       if (b.error) throw new Error(`the blocked writer failed: ${b.error}`);
       blockedWriterMs = b.ms;
