@@ -24,6 +24,7 @@ module.exports = {
     '^@app/saga-machines/testing$': '<rootDir>/libs/saga-machines/src/testing',
     '^@app/saga-machines$': '<rootDir>/libs/saga-machines/src',
     '^@app/participants$': '<rootDir>/libs/participants/src',
+    '^@app/event-outbox$': '<rootDir>/libs/event-outbox/src',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/jest/global-setup.ts',

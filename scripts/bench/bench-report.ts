@@ -141,7 +141,17 @@ const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const mib = (b: number) => (Number.isFinite(b) && b > 0 ? f0(b / 2 ** 20) : '–');
 
 /** The process columns of the CPU and memory tables, in this order when present. */
-const PROCESS_ORDER = ['sagachart', 'floor', 'postgres', 'redis', 'participant', 'driver'];
+const PROCESS_ORDER = [
+  'sagachart',
+  'worker1',
+  'worker2',
+  'worker3',
+  'floor',
+  'postgres',
+  'redis',
+  'participant',
+  'driver',
+];
 
 export interface Targets {
   floorRatio: number;
@@ -352,4 +362,52 @@ export function renderReport(
   lines.push('Targets of issue 11:', '');
   table(['target', 'measured', ''], targetRows, [false, true, false]);
   return { markdown: lines.join('\n'), summary, ratios };
+}
+
+export interface ScaleOutRun {
+  run: number;
+  /** SAGA_ROLE=worker processes beside the one SAGA_ROLE=api process ('sagachart'). */
+  workers: number;
+  phases: Record<string, PhaseFigures>;
+}
+
+/** The BENCH_WORKERS table: per worker count and phase, the medians over runs. */
+export function renderScaleOut(
+  results: ScaleOutRun[],
+  meta: { runs: number; scale: number; phases: PhaseMeta[]; machineLine: string },
+) {
+  const counts = [...new Set(results.map((r) => r.workers))].sort((a, b) => a - b);
+  const summary: Record<string, Record<string, PhaseFigures>> = {};
+  for (const w of counts) {
+    summary[w] = {};
+    for (const p of meta.phases) {
+      const rs = results.filter((r) => r.workers === w && r.phases[p.name]);
+      if (rs.length) summary[w][p.name] = medianPhase(rs.map((r) => r.phases[p.name]));
+    }
+  }
+  const cpu = (x: PhaseFigures, names: (n: string) => boolean) =>
+    Object.entries(x.usage)
+      .filter(([n]) => names(n))
+      .reduce((s, [, u]) => s + u.cpuSeconds, 0);
+  const lines = [
+    `## sagachart scale-out: ${meta.runs} run(s), medians, scale ${meta.scale}, Redis backend`,
+    '',
+    meta.machineLine,
+    '',
+    'One SAGA_ROLE=api process (HTTP only) and n SAGA_ROLE=worker processes sharing one PostgreSQL and one Redis:',
+    '',
+    '| workers | scenario | sagas/s | saga p50 ms | p99 | dispatch p99 ms | CPU s: api | workers | postgres | redis | CPU ms / saga | errors |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const w of counts)
+    for (const p of meta.phases) {
+      const x = summary[w][p.name];
+      if (!x) continue;
+      const total = cpu(x, () => true);
+      lines.push(
+        `| ${w} | ${p.label} | ${f1(x.sagasPerSecond)} | ${f0(x.sagaMs.p50)} | ${f0(x.sagaMs.p99)} | ${f1(x.dispatch.commitToStartMs.p99)} | ${f1(cpu(x, (n) => n === 'sagachart'))} | ${f1(cpu(x, (n) => n.startsWith('worker')))} | ${f1(cpu(x, (n) => n === 'postgres'))} | ${f1(cpu(x, (n) => n === 'redis'))} | ${f1((total * 1000) / x.ok)} | ${f0(x.errors)} |`,
+      );
+    }
+  lines.push('');
+  return { markdown: lines.join('\n'), summary };
 }

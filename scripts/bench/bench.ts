@@ -8,6 +8,8 @@
 // BENCH_WORKER_CONCURRENCY (16), BENCH_SOAK_MINUTES (unset: no soak; set: only the soak),
 // BENCH_CPU_PROF=1 (V8 profile of the service; top functions printed), BENCH_SKIP_BUILD=1,
 // BENCH_TIMEOUT_MS (1800000), BENCH_NOTE (written into the JSON, e.g. "machine shared").
+// BENCH_WORKERS=1,2,3 (scale out, Redis backend only): instead of the phases above, one
+// SAGA_ROLE=api process and 1, 2, 3 SAGA_ROLE=worker processes, at 32 and 64 clients.
 // BENCH_URL measures a running service instead (no floor, no process figures): with
 // BENCH_API_KEY, BENCH_DATABASE_URL (its database: read for the figures, and the bench SKUs
 // are added to it), BENCH_REDIS_URL for a Redis-backed one, and BENCH_BACKENDS naming its one
@@ -30,6 +32,8 @@ import { machineInfo, machineLine, writeResult } from './bench-machine';
 import {
   phaseFigures,
   renderReport,
+  renderScaleOut,
+  type ScaleOutRun,
   type Backend,
   type BackendRun,
   type PhaseFigures,
@@ -142,6 +146,16 @@ const PHASES: PhaseSpec[] = [
     expect: 'COMPLETED',
   },
 ];
+/** The scale-out phases: the headline load, and twice the clients to feed more workers. */
+const SCALE_OUT_PHASES: PhaseSpec[] = [
+  { ...PHASES[1], label: 'happy c=32' },
+  { ...PHASES[1], name: 'c64', label: 'happy c=64', clients: 64 },
+];
+const SCALE_OUT_WORKERS = (process.env.BENCH_WORKERS ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const FLOOR_PHASE: PhaseSpec = {
   name: 'floor',
   label: 'naive floor c=32',
@@ -294,16 +308,22 @@ async function runFloor(backend: Backend, run: number, infra: Infra): Promise<Ph
   }
 }
 
+/**
+ * The service's phases in one fresh database. `workers` 0: one SAGA_ROLE=all process (the
+ * default); n > 0: one SAGA_ROLE=api process and n SAGA_ROLE=worker processes.
+ */
 async function runService(
   backend: Backend,
   run: number,
   infra: Infra,
   floorSagasPerSecond: number | null,
+  phaseSpecs: PhaseSpec[] = SERVICE_PHASES,
+  workers = 0,
 ): Promise<Record<string, PhaseFigures>> {
   const external = process.env.BENCH_URL;
   const databaseUrl = external
     ? process.env.BENCH_DATABASE_URL!
-    : await infra.pg!.createDatabase(`bench_service_${backend}_${run}`);
+    : await infra.pg!.createDatabase(`bench_service_${backend}_${run}_w${workers}`);
   if (!external) await flushRedis(infra.redis);
   const apiKey = external ? process.env.BENCH_API_KEY! : `bench-${randomBytes(16).toString('hex')}`;
   const participant = await startNoopParticipant(infra.cleanup);
@@ -312,24 +332,30 @@ async function runService(
     ? path.join(REPO_ROOT, 'artifacts/bench/cpu-profile', `${process.pid}-${backend}-${run}`)
     : undefined;
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+  const serviceEnv = (role: 'all' | 'api' | 'worker', n: number) => ({
+    DATABASE_URL: databaseUrl,
+    ...(backend === 'redis' ? { REDIS_URL: infra.redis!.url } : {}),
+    SAGA_API_KEYS: apiKey,
+    NODE_ENV: 'production',
+    SAGA_ROLE: role,
+    SAGA_WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+    SAGA_RATE_LIMIT_PER_MINUTE: '10000000',
+    SAGA_SIGNING_SECRET: signingSecret,
+    DATA_DIR: path.join(os.tmpdir(), `sagachart-bench-data-${process.pid}-${n}`),
+  });
+  const signingSecret = randomBytes(24).toString('hex');
   const service = external
     ? null
     : await startService(
         infra.main!,
-        {
-          DATABASE_URL: databaseUrl,
-          ...(backend === 'redis' ? { REDIS_URL: infra.redis!.url } : {}),
-          SAGA_API_KEYS: apiKey,
-          NODE_ENV: 'production',
-          SAGA_ROLE: 'all',
-          SAGA_WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
-          SAGA_RATE_LIMIT_PER_MINUTE: '10000000',
-          SAGA_SIGNING_SECRET: randomBytes(24).toString('hex'),
-          DATA_DIR: path.join(os.tmpdir(), `sagachart-bench-data-${process.pid}`),
-        },
+        serviceEnv(workers > 0 ? 'api' : 'all', 0),
         infra.cleanup,
         profileDir,
       );
+  // Started one after the other: each runs the migrations check against the same database.
+  const workerProcesses: ServiceProcess[] = [];
+  for (let n = 1; n <= workers; n++)
+    workerProcesses.push(await startService(infra.main!, serviceEnv('worker', n), infra.cleanup));
   const baseUrl = external ?? service!.baseUrl!;
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
@@ -354,13 +380,19 @@ async function runService(
       apiKey,
       db,
       table: 'saga.saga_instance',
-      processes: external ? [] : tracked(infra, { sagachart: service, participant }),
+      processes: external
+        ? []
+        : tracked(infra, {
+            sagachart: service,
+            ...Object.fromEntries(workerProcesses.map((w, i) => [`worker${i + 1}`, w])),
+            participant,
+          }),
       dispatch: (ids) => serviceDispatchLatency(db, ids, queue),
       redisUrl: backend === 'redis' && infra.redis ? infra.redis.url : null,
     };
     await warmUp(t, watcher, 'order');
-    if (SERVICE_PHASES.some((p) => p.definition === 'http5')) await warmUp(t, watcher, 'http5');
-    for (const spec of SERVICE_PHASES) {
+    if (phaseSpecs.some((p) => p.definition === 'http5')) await warmUp(t, watcher, 'http5');
+    for (const spec of phaseSpecs) {
       let rate: number | undefined;
       if (spec.paced) {
         const full = phases.c32?.sagasPerSecond ?? floorSagasPerSecond ?? 20;
@@ -372,6 +404,7 @@ async function runService(
   } finally {
     watcher.stop();
     await db.end().catch(() => undefined);
+    for (const w of workerProcesses) await w.stop();
     await service?.stop();
     await participant.stop();
     if (profileDir) printProfiles(profileDir);
@@ -420,6 +453,19 @@ async function main(): Promise<void> {
       BACKENDS,
     );
     log(machineLine(machine));
+    const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+    const loadedMachineLine = () =>
+      `${machineLine(machine)} Load average at start ${loads(loadAtStart)}, at end ${loads(os.loadavg())}.`;
+    /** Writes one results JSON with the note, the machine and the load around the run. */
+    const writeFigures = (kind: string, figures: Record<string, unknown>) => {
+      const file = writeResult(kind, {
+        note: process.env.BENCH_NOTE ?? null,
+        machine,
+        loadAverage: { start: loadAtStart, end: os.loadavg() },
+        ...figures,
+      });
+      log(`wrote ${path.relative(REPO_ROOT, file)}`);
+    };
 
     const soakMinutes = Number(process.env.BENCH_SOAK_MINUTES ?? 0);
     if (soakMinutes > 0) {
@@ -430,13 +476,46 @@ async function main(): Promise<void> {
         log,
       });
       process.stdout.write(`${machineLine(machine)}\n\n${soak.markdown}\n`);
-      const file = writeResult('soak', {
-        note: process.env.BENCH_NOTE ?? null,
-        machine,
-        loadAverage: { start: loadAtStart, end: os.loadavg() },
+      writeFigures('soak', {
         soak: soak.data,
       });
-      log(`wrote ${path.relative(REPO_ROOT, file)}`);
+      clearTimeout(timer);
+      return void (await stop(0));
+    }
+
+    if (SCALE_OUT_WORKERS.length > 0) {
+      if (external || !infra.redis)
+        throw new Error('BENCH_WORKERS needs the bench’s own PostgreSQL and a redis-server');
+      const scaleOut: ScaleOutRun[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        // Rotated like the backends below, so no worker count always runs on a cold cache.
+        const counts = SCALE_OUT_WORKERS.map(
+          (_, i) => SCALE_OUT_WORKERS[(i + run) % SCALE_OUT_WORKERS.length],
+        );
+        for (const workers of counts) {
+          log(`run ${run + 1}/${RUNS}, redis, 1 api + ${workers} worker process(es)`);
+          const phases = await runService('redis', run, infra, null, SCALE_OUT_PHASES, workers);
+          scaleOut.push({ run, workers, phases });
+        }
+      }
+      const { markdown, summary } = renderScaleOut(scaleOut, {
+        runs: RUNS,
+        scale: SCALE,
+        phases: SCALE_OUT_PHASES.map((p) => ({ name: p.name, label: p.label })),
+        machineLine: loadedMachineLine(),
+      });
+      process.stdout.write(`${markdown}\n`);
+      writeFigures('scaleout', {
+        settings: {
+          runs: RUNS,
+          scale: SCALE,
+          workers: SCALE_OUT_WORKERS,
+          workerConcurrency: WORKER_CONCURRENCY,
+          phases: SCALE_OUT_PHASES,
+        },
+        summary,
+        runs: scaleOut,
+      });
       clearTimeout(timer);
       return void (await stop(0));
     }
@@ -473,18 +552,12 @@ async function main(): Promise<void> {
       scale: SCALE,
       backends: BACKENDS,
       phases: [FLOOR_PHASE, ...SERVICE_PHASES].map((p) => ({ name: p.name, label: p.label })),
-      machineLine: `${machineLine(machine)} Load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}.`,
+      machineLine: loadedMachineLine(),
       targets: TARGETS,
       soak: null,
     });
     process.stdout.write(`${markdown}\n`);
-    const file = writeResult('bench', {
-      note: process.env.BENCH_NOTE ?? null,
-      machine,
-      loadAverage: { start: loadAtStart, end: os.loadavg() },
+    writeFigures('bench', {
       settings: {
         runs: RUNS,
         scale: SCALE,
@@ -497,7 +570,6 @@ async function main(): Promise<void> {
       ratiosToFloor: ratios,
       runs: results,
     });
-    log(`wrote ${path.relative(REPO_ROOT, file)}`);
     clearTimeout(timer);
     await stop(0);
   } catch (err) {

@@ -187,9 +187,15 @@ describe('recovery and crashes (separate processes on one database)', () => {
         { participant: 'payment', action: 'charge', mode: 'delay', delayMs: 3000, times: 1 },
       ]);
       await waitForSaga(api, id, (s) => s.state === 'EXECUTING.process_payment');
-      const job = await api.app.get(StepQueue).queue.getJob(`${id}.process_payment.execute.0`);
-      for (let i = 0; i < 100 && (await job!.getState()) !== 'active'; i++)
-        await new Promise((r) => setTimeout(r, 20));
+      // The transition commits before its job is enqueued, so the job may not exist yet.
+      const queue = api.app.get(StepQueue).queue;
+      const jobId = `${id}.process_payment.execute.0`;
+      let jobState = 'missing';
+      for (let i = 0; i < 250 && jobState !== 'active'; i++) {
+        jobState = (await (await queue.getJob(jobId))?.getState()) ?? 'missing';
+        if (jobState !== 'active') await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(jobState).toBe('active');
       expect(await worker.kill('SIGKILL')).toBe(null);
       worker = await startServiceProcess(env);
       const saga = await waitForSaga(api, id, undefined, 60_000);

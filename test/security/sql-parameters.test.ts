@@ -15,6 +15,11 @@ const ALLOWED: Record<string, string[]> = {
   'apps/api/src/sagas/saga-events.hub.ts': ['SAGA_EVENTS_CHANNEL', 'err.message'],
   // One-statement writes composed from the module's own literal SQL constants.
   'apps/api/src/runtime/saga-store.ts': ['UPDATE_SNAPSHOT_SQL', 'HISTORY_AND_NOTIFY_SQL'],
+  // The outbox helper's table and LISTEN channel: identifiers (no parameters possible), built
+  // from a schema name checked against ^[a-z_][a-z0-9_]{0,62}$ and quoted.
+  'libs/event-outbox/src/outbox.ts': ['schema', 'table', 'channel'],
+  // The delivery column list, a literal constant of the module.
+  'apps/api/src/events/event-store.ts': ['DELIVERY_COLUMNS'],
   // The literal list of final statuses, a constant of the module.
   'apps/api/src/stats/stats.service.ts': ['FINAL'],
   // `"${schema}"."operation"`, the participant's own schema name, a constant of each participant.

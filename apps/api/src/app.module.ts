@@ -9,6 +9,13 @@ import { CallbackService } from './callbacks/callback.service';
 import { CallbackTokens } from './callbacks/callback-tokens';
 import { CallbackUrls } from './callbacks/callback-urls';
 import { CallbacksController } from './callbacks/callbacks.controller';
+import { DeadLettersController } from './events/dead-letters.controller';
+import { DeliveryQueues } from './events/delivery-queues';
+import { EventDeliveryWorker } from './events/event-delivery.worker';
+import { EventStore } from './events/event-store';
+import { EventsController } from './events/events.controller';
+import { EventsService } from './events/events.service';
+import { SubscriptionsController } from './events/subscriptions.controller';
 import { DefinitionStore } from './definitions/definition-store';
 import { DefinitionsController } from './definitions/definitions.controller';
 import { FaultStore } from './faults/fault-store';
@@ -61,6 +68,17 @@ export class AppModule {
             redisPrefix: config.redisPrefix,
           }),
       },
+      {
+        provide: DeliveryQueues,
+        useFactory: () =>
+          new DeliveryQueues(
+            { databaseUrl, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix },
+            config.events,
+          ),
+      },
+      EventStore,
+      EventDeliveryWorker,
+      EventsService,
       SagaStore,
       DefinitionStore,
       DefinitionRegistry,
@@ -91,6 +109,9 @@ export class AppModule {
           CallbacksController,
           ParticipantsController,
           FaultsController,
+          EventsController,
+          SubscriptionsController,
+          DeadLettersController,
           HealthController,
           UiStaticController,
         ]

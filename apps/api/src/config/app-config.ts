@@ -44,7 +44,21 @@ export interface AppConfig {
   signingSecret: string | undefined;
   /** Base of callback URLs (SAGA_PUBLIC_URL); unset: http://HOST:PORT as listened on. */
   publicUrl: string | undefined;
+  /** Delivery of published events to subscriptions (API.md, "Choreography"). */
+  events: EventDeliveryConfig;
   stats: { failureRateThreshold: number; compensationRateThreshold: number; stuckAfterMs: number };
+}
+
+export interface EventDeliveryConfig {
+  /** HTTP attempts per delivery before it is a dead letter. */
+  attempts: number;
+  /** First retry delay; doubled per attempt (with jitter) up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** Bound of one delivery request, connection to last byte. */
+  timeoutMs: number;
+  /** Deliveries one worker process runs at once per subscription. */
+  concurrency: number;
 }
 
 /** An API key and what it may do; keys written `ro:<key>` in SAGA_API_KEYS may only read. */
@@ -84,6 +98,11 @@ const envSchema = z.object({
     .url()
     .refine((u) => /^https?:\/\//.test(u), 'an http:// or https:// URL')
     .optional(),
+  SAGA_EVENT_DELIVERY_ATTEMPTS: intFrom(1, 100).default(10),
+  SAGA_EVENT_BACKOFF_MS: intFrom(1, 3_600_000).default(1000),
+  SAGA_EVENT_MAX_BACKOFF_MS: intFrom(1, 86_400_000).default(300_000),
+  SAGA_EVENT_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  SAGA_EVENT_CONCURRENCY: intFrom(1, 100).default(4),
   SAGA_ALERT_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   SAGA_ALERT_COMPENSATION_RATE: z.coerce.number().min(0).max(1).default(0.2),
   SAGA_ALERT_STUCK_AFTER_MS: intFrom(1000, 86_400_000).default(300_000),
@@ -161,6 +180,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     participantHosts,
     signingSecret: e.SAGA_SIGNING_SECRET,
     publicUrl: e.SAGA_PUBLIC_URL?.replace(/\/+$/, ''),
+    events: {
+      attempts: e.SAGA_EVENT_DELIVERY_ATTEMPTS,
+      backoffMs: e.SAGA_EVENT_BACKOFF_MS,
+      maxBackoffMs: Math.max(e.SAGA_EVENT_BACKOFF_MS, e.SAGA_EVENT_MAX_BACKOFF_MS),
+      timeoutMs: e.SAGA_EVENT_TIMEOUT_MS,
+      concurrency: e.SAGA_EVENT_CONCURRENCY,
+    },
     stats: {
       failureRateThreshold: e.SAGA_ALERT_FAILURE_RATE,
       compensationRateThreshold: e.SAGA_ALERT_COMPENSATION_RATE,

@@ -5,6 +5,7 @@ import { FaultEntity } from './fault.entity';
 import { GuardedPgClient } from './guarded-pg-client';
 import { SagaTables1764000000000 } from './migrations/1764000000000-saga-tables';
 import { RegisteredDefinitions1765000000000 } from './migrations/1765000000000-registered-definitions';
+import { Events1766000000000 } from './migrations/1766000000000-events';
 import { SagaEventEntity } from './saga-event.entity';
 import { SagaInstanceEntity } from './saga-instance.entity';
 
@@ -20,6 +21,7 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
       SagaTables1764000000000,
       ...participantMigrations,
       RegisteredDefinitions1765000000000,
+      Events1766000000000,
     ],
     migrationsTransactionMode: 'all',
     synchronize: false,

@@ -15,6 +15,7 @@ import {
   travelDefinitionExample,
   validationErrorExample,
 } from './openapi-examples';
+import { eventSchemas } from './openapi-events';
 import { openApiPaths } from './openapi-paths';
 import { responseSchemas, serviceErrorCodeSchema } from './openapi-schemas';
 import { zodToJsonSchema, type JsonSchema } from './zod-json-schema';
@@ -179,6 +180,11 @@ export function buildOpenApiDocument(opts: OpenApiDocumentOptions): OpenAPIObjec
       },
       { name: 'participants', description: "Read-only views of the demo participants' own state." },
       { name: 'faults', description: 'Fault injection (SAGA_FAULTS=enabled).' },
+      {
+        name: 'events',
+        description:
+          'Choreography: publish events, subscribe URLs to event types, see deliveries and dead letters.',
+      },
       { name: 'operations', description: 'Health, metrics, statistics and the queue dashboard.' },
       { name: 'visualizer', description: 'The browser visualizer at /ui.' },
     ],
@@ -202,6 +208,7 @@ export function buildOpenApiDocument(opts: OpenApiDocumentOptions): OpenAPIObjec
         FaultRequest: zodToJsonSchema(faultSchema),
         DefinitionDocument: definitionDocumentSchema(),
         ...responseSchemas,
+        ...eventSchemas(),
         ServiceErrorCode: serviceErrorCodeSchema(opts.faultsEnabled),
       },
       responses: {

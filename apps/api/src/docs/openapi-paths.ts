@@ -12,6 +12,7 @@ import {
   faultExample,
   travelDefinitionExample,
 } from './openapi-examples';
+import { eventRoutes } from './openapi-events';
 import { zodQueryParameters, type JsonSchema } from './zod-json-schema';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -485,6 +486,7 @@ export function openApiPaths(): Record<string, Record<string, JsonSchema>> {
     ...definitionRoutes,
     ...participantRoutes,
     ...faultRoutes,
+    ...eventRoutes((op, write) => api(op as unknown as Operation, write)),
     ...operationRoutes(),
   };
 }
