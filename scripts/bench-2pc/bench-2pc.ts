@@ -30,8 +30,8 @@ const RUNS = Math.max(1, Number(process.env.BENCH_2PC_RUNS ?? 3));
 const SCALE = Math.max(0.05, Number(process.env.BENCH_2PC_SCALE ?? 1));
 const NS = (process.env.BENCH_2PC_NS ?? '2,5,10').split(',').map(Number);
 const CLIENTS = Number(process.env.BENCH_2PC_CLIENTS ?? 8);
-const PHASE_MS = Math.round(12_000 * SCALE);
-const WARM_MS = Math.max(1000, Math.round(3000 * SCALE));
+const PHASE_MS = Math.round(8000 * SCALE);
+const WARM_MS = Math.max(1000, Math.round(2000 * SCALE));
 const RECOVER_AFTER_MS = Math.max(2000, Math.round(10_000 * SCALE));
 /** The service's default SAGA_STALLED_INTERVAL_MS: how soon a killed worker's step runs again. */
 const STALLED_INTERVAL_MS = 5000;

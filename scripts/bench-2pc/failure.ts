@@ -97,7 +97,10 @@ export async function coordinatorKill(o: {
     }
   });
   try {
-    const gid = `${GID_PREFIX}crash_${Date.now()}`;
+    // The dead coordinator's own prefix: recovery resolves its transactions only, never those
+    // of the live coordinator that keeps running on other rows meanwhile.
+    const deadPrefix = `${GID_PREFIX}dead_`;
+    const gid = `${deadPrefix}${Date.now()}`;
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', path.join(__dirname, 'coordinator-process.ts')],
@@ -126,7 +129,6 @@ export async function coordinatorKill(o: {
     child.kill('SIGKILL');
     await exited;
 
-    process.stderr.write("DBG killed\n");
     const preparedAfterKill = await preparedCounts(pools);
     const orphanLocks = Number(
       (
@@ -150,7 +152,6 @@ export async function coordinatorKill(o: {
       await impatient.end();
     }
 
-    process.stderr.write("DBG writers done\n");
     // Transactions on other rows keep going while the writer waits.
     let stopBackground = false;
     const background = runTwoPhaseLoop({
@@ -159,7 +160,7 @@ export async function coordinatorKill(o: {
       clients: BACKGROUND_CLIENTS,
       firstRow: 1,
       maxMs: 10 * 60_000,
-      tag: 'crashbg',
+      tag: 'live',
       stop: () => stopBackground,
     });
     const writer = new Client({ connectionString: o.serviceUrls[0] });
@@ -170,9 +171,7 @@ export async function coordinatorKill(o: {
       const blocked = timed(() => writer.query(OTHER_WRITER_SQL, [CRASH_ROW]));
       // The coordinator comes back (a restart, a person) after recoverAfterMs.
       await sleep(o.recoverAfterMs);
-      process.stderr.write("DBG recovering\n");
-      rec = await recover(pools, log);
-      process.stderr.write("DBG recovered\n");
+      rec = await recover(pools, log, deadPrefix);
       const b = await blocked;
       if (b.error) throw new Error(`the blocked writer failed: ${b.error}`);
       blockedWriterMs = b.ms;

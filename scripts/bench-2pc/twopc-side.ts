@@ -61,6 +61,9 @@ export async function runTwoPhaseLoop(o: LoopOptions): Promise<LoopResult> {
           r.roundTrips.push(f.roundTrips);
         } catch (err) {
           r.errors.push((err as Error).message);
+          // A client backs off after a failure; it also keeps an immediate failure (one
+          // without I/O) from spinning this loop and starving the event loop.
+          await new Promise((resolve) => setTimeout(resolve, 20));
         }
       }
     }),
