@@ -60,6 +60,18 @@ async function preparedCounts(pools: Pool[]): Promise<number[]> {
   );
 }
 
+/** The crash row's amount on every service. */
+async function crashRowAmounts(pools: Pool[]): Promise<number[]> {
+  return Promise.all(
+    pools.map(async (p) =>
+      Number(
+        (await p.query('SELECT amount FROM svc.resource WHERE id = $1', [CRASH_ROW])).rows[0]
+          .amount,
+      ),
+    ),
+  );
+}
+
 export interface CoordinatorKillResult {
   services: number;
   /** Prepared transactions left per service database right after the kill. */
@@ -220,6 +232,13 @@ export interface WorkerKillResult {
   /** Of those, how many were themselves delayed ≥ the stall interval (in flight on the killed worker too). */
   othersAlsoStalled: number;
   othersP50Ms: number;
+  /** Sagas completed in a window as long, just before the kill: the undisturbed baseline. */
+  beforeCompleted: number;
+  beforeP50Ms: number;
+  /** The killed saga's `do` calls per service: applied (took the amount) and replays of a key. */
+  effects: { applied: number[]; replayed: number[] } | null;
+  /** The crash row's amount taken on each service (the same-row writer's 1 subtracted). */
+  takenOnCrashRow: number[];
   background: { sagas: number; completed: number; errors: number };
 }
 
@@ -286,6 +305,7 @@ export async function workerKill(o: {
     });
     await sleep(1000);
     const step = Math.min(3, n);
+    const amountsBefore = await crashRowAmounts(pools);
     await o.participants.armHang();
     const res = await fetch(`${baseUrl}/api/v1/sagas`, {
       method: 'POST',
@@ -334,6 +354,16 @@ export async function workerKill(o: {
       [killed.id, killAt, doneAt],
     );
     const others = rows.map((r) => Number(r.ms));
+    const window = doneAt - killAt;
+    const before = (
+      await db.query<{ ms: number }>(
+        `SELECT extract(epoch FROM finished_at - created_at) * 1000 AS ms FROM saga.saga_instance
+          WHERE status = 'COMPLETED' AND id <> $1
+            AND finished_at BETWEEN to_timestamp($2 / 1000.0) AND to_timestamp($3 / 1000.0)`,
+        [killed.id, killAt - window, killAt],
+      )
+    ).rows.map((r) => Number(r.ms));
+    const amountsAfter = await crashRowAmounts(pools);
     return {
       services: n,
       stalledIntervalMs: o.stalledIntervalMs,
@@ -346,6 +376,11 @@ export async function workerKill(o: {
       othersCompletedMeanwhile: others.length,
       othersAlsoStalled: others.filter((ms) => ms >= o.stalledIntervalMs).length,
       othersP50Ms: percentile(others, 50),
+      beforeCompleted: before.length,
+      beforeP50Ms: percentile(before, 50),
+      effects: await o.participants.effects(killed.id),
+      // Read before the saga started; the same-row writer took 1 on the hanging step's row.
+      takenOnCrashRow: amountsBefore.map((a, i) => a - amountsAfter[i] - (i === step - 1 ? 1 : 0)),
       background: { sagas: bg.total, completed: bg.ok, errors: bg.errors.length },
     };
   } finally {

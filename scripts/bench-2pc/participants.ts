@@ -9,7 +9,9 @@
 // each local transaction's duration in ms, and statements sent), POST /reset, POST /hang
 // (the next `do` on service k of a saga whose input has `"hangAt": k` commits, then never
 // answers),
-// GET /hung (that request's saga id and the worker's client port, once it arrived).
+// GET /hung (that request's saga id and the worker's client port, once it arrived),
+// GET /effects/<sagaId> (for a saga with hangAt: per service, `do` calls that took and that
+// were replays of an applied key).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
@@ -29,6 +31,8 @@ let lockMs: number[][] = urls.map(() => []);
 let statements = 0;
 let hangArmed = false;
 let hung: { sagaId: string; service: number; remotePort: number; at: number } | null = null;
+/** For the saga to crash (input has hangAt) only: per service, `do` calls applied and replayed. */
+const effects = new Map<string, { applied: number[]; replayed: number[] }>();
 
 function readJson(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -64,6 +68,14 @@ async function step(service: number, req: http.IncomingMessage, res: http.Server
   lockMs[service].push(performance.now() - t0);
   // rowCount 0: this key was applied before (a re-run step); the effect stands, answer again.
   const output = { service: service + 1, replayed: r.rowCount === 0 };
+  if (!undo && body.input.hangAt !== undefined) {
+    const e = effects.get(body.sagaId) ?? {
+      applied: urls.map(() => 0),
+      replayed: urls.map(() => 0),
+    };
+    (r.rowCount === 1 ? e.applied : e.replayed)[service]++;
+    effects.set(body.sagaId, e);
+  }
   if (!undo && hangArmed && body.input.hangAt === service + 1 && r.rowCount === 1) {
     hangArmed = false;
     hung = {
@@ -114,6 +126,8 @@ async function main(): Promise<void> {
       return reply(res, 200, {});
     }
     if (req.url === '/hung') return reply(res, 200, hung);
+    const e = /^\/effects\/([0-9a-f-]{1,64})$/.exec(req.url ?? '');
+    if (e) return reply(res, 200, effects.get(e[1]) ?? null);
     reply(res, 404, {});
   });
   process.stdout.write(`${JSON.stringify({ ports, control })}\n`);

@@ -38,6 +38,7 @@ export interface Participants {
   reset(): Promise<void>;
   armHang(): Promise<void>;
   hung(): Promise<{ sagaId: string; service: number; remotePort: number; at: number } | null>;
+  effects(sagaId: string): Promise<{ applied: number[]; replayed: number[] } | null>;
 }
 
 /** Starts participants.ts as its own process (its CPU apart from the driver's). */
@@ -73,6 +74,11 @@ export async function startParticipants(urls: string[], cleanup: Cleanup): Promi
         service: number;
         remotePort: number;
         at: number;
+      } | null>,
+    effects: (sagaId) =>
+      call(`/effects/${encodeURIComponent(sagaId)}`) as Promise<{
+        applied: number[];
+        replayed: number[];
       } | null>,
   };
 }
