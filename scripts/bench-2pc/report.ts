@@ -1,6 +1,7 @@
 // Figures of one phase, medians over runs, same-run ratios, and the markdown bench:2pc prints.
 import { median, percentile } from '../bench/bench-stats';
-import type { CoordinatorKillResult, WorkerKillResult } from './failure';
+import type { CoordinatorKillResult } from './coordinator-kill';
+import type { WorkerKillResult } from './worker-kill';
 import type { SagaPhase } from './saga-side';
 import type { LoopResult } from './twopc-side';
 
@@ -137,7 +138,7 @@ export function renderReport(o: ReportInput): {
       `| left in pg_prepared_xacts | ${c.preparedAfterKill.reduce((a, b) => a + b, 0)} (one per service database), holding ${c.orphanLocks} locks with no session | ${w.preparedAfterKill} |`,
       `| writer on the same row, lock_timeout ${c.timeoutWriter.lockTimeoutMs} ms | ${c.timeoutWriter.error ? `fails after ${fixed(c.timeoutWriter.ms, 0)} ms: ${c.timeoutWriter.error}` : `done in ${fixed(c.timeoutWriter.ms)} ms`} | done in ${fixed(w.sameRowWriterMs)} ms (the step's local transaction had committed) |`,
       `| writer on the same row, no timeout | blocked ${fixed(c.blockedWriterMs, 0)} ms: until recovery ran (${c.recoverAfterMs} ms after the kill) and committed ${c.recovery.committed} prepared parts from the decision log | not blocked |`,
-      `| other rows / other transactions meanwhile | a writer on another row: ${fixed(c.otherRowWriterMs)} ms; ${c.background.transactions} 2PC transactions on other rows (p50 ${fixed(c.background.p50Ms)} ms, ${c.background.errors} errors) | ${w.othersCompletedMeanwhile} other sagas completed (p50 ${fixed(w.othersP50Ms, 0)} ms; in as long a window just before the kill: ${w.beforeCompleted}, p50 ${fixed(w.beforeP50Ms, 0)} ms; ${w.othersAlsoStalled} of them were also in flight on the killed worker and waited for the stall); background ${w.background.completed}/${w.background.sagas} completed, ${w.background.errors} errors |`,
+      `| other rows / other transactions meanwhile | a writer on another row: ${fixed(c.otherRowWriterMs)} ms; ${c.background.transactions} 2PC transactions on other rows (p50 ${fixed(c.background.p50Ms)} ms, ${c.background.errors} errors) | ${w.othersCompletedMeanwhile} other sagas completed, ${fixed(w.othersPerSecondMeanwhile)}/s, p50 ${fixed(w.othersP50Ms, 0)} ms (in the 5 s before the kill: ${fixed(w.beforePerSecond)}/s, p50 ${fixed(w.beforeP50Ms, 0)} ms; ${w.othersAlsoStalled} of them were also in flight on the killed worker and waited for the stall); background ${w.background.completed}/${w.background.sagas} completed, ${w.background.errors} errors |`,
       `| the crashed transaction | committed by recovery; without one its rows stay locked (a prepared transaction survives even a PostgreSQL restart) | ${w.killedSagaStatus} ${fixed(w.resumedAfterMs / 1000, 1)} s after the kill: the other worker re-ran step ${w.step} after the stall interval (${w.stalledIntervalMs} ms); the participant saw the same Idempotency-Key: \`do\` applied per service ${w.effects ? w.effects.applied.join(', ') : '–'}, replayed ${w.effects ? w.effects.replayed.join(', ') : '–'}; taken from its row per service ${w.takenOnCrashRow.join(', ')} |`,
       `| left prepared at the end | ${c.preparedAfterRecovery} | 0 |`,
     );

@@ -17,8 +17,7 @@ import {
   RESOURCE_ROWS,
   prepareServiceDatabase,
 } from '../../scripts/bench-2pc/service-databases';
-import { Cleanup } from '../../scripts/bench/bench-infra';
-import { coordinatorKill } from '../../scripts/bench-2pc/failure';
+import { coordinatorKill } from '../../scripts/bench-2pc/coordinator-kill';
 import { createTestDatabase } from '../support/test-database';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -110,7 +109,7 @@ describe('two-phase commit coordinator (bench:2pc) on real PostgreSQL', () => {
         cwd: ROOT,
         env: {
           ...process.env,
-          TWOPC_SERVICE_URLS: urls.join(','),
+          TWOPC_SERVICE_URLS: urls.slice(0, 2).join(','),
           TWOPC_LOG_URL: logUrl,
           TWOPC_GID: gid,
           TWOPC_RESOURCE_ID: String(row),
@@ -252,7 +251,8 @@ describe('two-phase commit coordinator (bench:2pc) on real PostgreSQL', () => {
   });
 
   it("the bench's coordinator-kill scenario: prepared parts left, a writer times out, recovery frees it", async () => {
-    const cleanup = new Cleanup();
+    const tasks: (() => Promise<void> | void)[] = [];
+    const cleanup = { add: (_name: string, run: () => Promise<void> | void) => tasks.unshift(run) };
     try {
       const r = await coordinatorKill({
         serviceUrls: urls.slice(0, 2),
@@ -269,7 +269,7 @@ describe('two-phase commit coordinator (bench:2pc) on real PostgreSQL', () => {
       expect(r.background.errors).toBe(0);
       expect((await log.query('SELECT gid FROM coordinator.decision')).rowCount).toBe(0);
     } finally {
-      await cleanup.runAll();
+      for (const run of tasks) await run();
     }
   });
 });
