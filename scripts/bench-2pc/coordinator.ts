@@ -84,7 +84,14 @@ export class TwoPhaseCoordinator {
       return c.query(sql, params);
     };
     const t0 = performance.now();
-    const clients = await Promise.all(this.services.map((p) => p.connect()));
+    // Every connection or none: one that failed must not leave the others checked out.
+    const connected = await Promise.allSettled(this.services.map((p) => p.connect()));
+    const refused = connected.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (refused) {
+      for (const c of connected) if (c.status === 'fulfilled') c.value.release();
+      throw refused.reason;
+    }
+    const clients = connected.map((c) => (c as PromiseFulfilledResult<PoolClient>).value);
     const lockFrom: number[] = new Array<number>(clients.length).fill(0);
     const lockMs: number[] = new Array<number>(clients.length).fill(0);
     // Set once a service's PREPARE succeeded: its rollback is then ROLLBACK PREPARED.
@@ -141,22 +148,32 @@ export interface RecoveryResult {
 }
 
 /**
- * What a restarted coordinator does: every prepared transaction of this coordinator on every
- * service is committed when its decision is in the log, else rolled back. Only safe when no
- * live coordinator is between PREPARE and its decision (the bench runs it after the kill).
+ * What a restarted coordinator does: every prepared transaction it made (gid starting with
+ * `prefix`, the dead coordinator's own prefix) on every service is committed when its decision
+ * is in the log, else rolled back (presumed abort). Only the dead coordinator's transactions:
+ * a live coordinator's, between its PREPARE and its decision, are not recovery's to touch.
  */
-export async function recover(services: Pool[], log: Pool): Promise<RecoveryResult> {
+export async function recover(
+  services: Pool[],
+  log: Pool,
+  prefix: string = GID_PREFIX,
+): Promise<RecoveryResult> {
+  if (!prefix.startsWith(GID_PREFIX)) throw new Error(`not a coordinator prefix: ${prefix}`);
   const committed: string[] = [];
   const rolledBack: string[] = [];
   const decided = new Set(
-    (await log.query<{ gid: string }>('SELECT gid FROM coordinator.decision')).rows.map(
-      (r) => r.gid,
-    ),
+    (
+      await log.query<{ gid: string }>(
+        'SELECT gid FROM coordinator.decision WHERE starts_with(gid, $1)',
+        [prefix],
+      )
+    ).rows.map((r) => r.gid),
   );
   for (const pool of services) {
     const { rows } = await pool.query<{ gid: string }>(
-      `SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE $1`,
-      [`${GID_PREFIX}%`],
+      `SELECT gid FROM pg_prepared_xacts
+        WHERE database = current_database() AND starts_with(gid, $1)`,
+      [prefix],
     );
     for (const { gid } of rows) {
       const commit = decided.has(transactionOf(gid));
@@ -164,6 +181,8 @@ export async function recover(services: Pool[], log: Pool): Promise<RecoveryResu
       (commit ? committed : rolledBack).push(gid);
     }
   }
+  // Every decided transaction of the dead coordinator is now resolved on every service (its
+  // parts either committed here or had been committed before the crash).
   if (decided.size > 0)
     await log.query('DELETE FROM coordinator.decision WHERE gid = ANY($1)', [[...decided]]);
   return { committed, rolledBack };
@@ -174,8 +193,9 @@ export async function rollbackAllPrepared(services: Pool[]): Promise<number> {
   let n = 0;
   for (const pool of services) {
     const { rows } = await pool.query<{ gid: string }>(
-      `SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE $1`,
-      [`${GID_PREFIX}%`],
+      `SELECT gid FROM pg_prepared_xacts
+        WHERE database = current_database() AND starts_with(gid, $1)`,
+      [GID_PREFIX],
     );
     for (const { gid } of rows) {
       await pool.query(`ROLLBACK PREPARED ${gidLiteral(gid)}`);

@@ -51,7 +51,11 @@ export interface BenchPostgres {
   createDatabase(name: string): Promise<string>;
 }
 
-export async function startPostgres(cleanup: Cleanup): Promise<BenchPostgres> {
+/** `extraFlags`: more server settings (bench:2pc adds max_prepared_transactions). */
+export async function startPostgres(
+  cleanup: Cleanup,
+  extraFlags: string[] = [],
+): Promise<BenchPostgres> {
   const root = tempDirForPostgres('sagachart-bench-');
   cleanup.add('temp dir', () => fs.rmSync(root, { recursive: true, force: true }));
   const pg = await startThrowawayPostgres({
@@ -68,6 +72,7 @@ export async function startPostgres(cleanup: Cleanup): Promise<BenchPostgres> {
       'track_commit_timestamp=on',
       '-c',
       'shared_preload_libraries=pg_stat_statements',
+      ...extraFlags,
     ],
   });
   cleanup.add('postgres', () => pg.stop());

@@ -17,20 +17,28 @@ import {
   RESOURCE_ROWS,
   prepareServiceDatabase,
 } from '../../scripts/bench-2pc/service-databases';
+import { coordinatorKill } from '../../scripts/bench-2pc/coordinator-kill';
 import { createTestDatabase } from '../support/test-database';
 
 const ROOT = path.resolve(__dirname, '../..');
 
 describe('two-phase commit coordinator (bench:2pc) on real PostgreSQL', () => {
   let urls: string[];
+  /** Three service databases; most tests use the first two. */
+  let all: Pool[];
   let services: Pool[];
   let log: Pool;
   let logUrl: string;
 
   beforeAll(async () => {
-    urls = [await createTestDatabase('tpc_a'), await createTestDatabase('tpc_b')];
+    urls = [
+      await createTestDatabase('tpc_a'),
+      await createTestDatabase('tpc_b'),
+      await createTestDatabase('tpc_c'),
+    ];
     for (const url of urls) await prepareServiceDatabase(url);
-    services = urls.map((url) => new Pool({ connectionString: url, max: 4 }));
+    all = urls.map((url) => new Pool({ connectionString: url, max: 6 }));
+    services = all.slice(0, 2);
     logUrl = await createTestDatabase('tpc_log');
     log = new Pool({ connectionString: logUrl, max: 2 });
     await log.query(COORDINATOR_LOG_SQL);
@@ -38,8 +46,8 @@ describe('two-phase commit coordinator (bench:2pc) on real PostgreSQL', () => {
 
   afterAll(async () => {
     // Never leave a prepared transaction behind: it would hold its locks past the test run.
-    if (services) await rollbackAllPrepared(services);
-    await Promise.all([...(services ?? []), log].filter(Boolean).map((p) => p.end()));
+    if (all) await rollbackAllPrepared(all);
+    await Promise.all([...(all ?? []), log].filter(Boolean).map((p) => p.end()));
   });
 
   const amount = async (i: number, id: number) =>
@@ -101,7 +109,7 @@ describe('two-phase commit coordinator (bench:2pc) on real PostgreSQL', () => {
         cwd: ROOT,
         env: {
           ...process.env,
-          TWOPC_SERVICE_URLS: urls.join(','),
+          TWOPC_SERVICE_URLS: urls.slice(0, 2).join(','),
           TWOPC_LOG_URL: logUrl,
           TWOPC_GID: gid,
           TWOPC_RESOURCE_ID: String(row),
@@ -119,6 +127,10 @@ describe('two-phase commit coordinator (bench:2pc) on real PostgreSQL', () => {
       });
       child.once('exit', (code) => reject(new Error(`coordinator exited ${code}: ${out}`)));
     });
+    // Killed between the phases: the decision is logged, no COMMIT PREPARED was sent.
+    expect(
+      (await log.query('SELECT gid FROM coordinator.decision WHERE gid = $1', [gid])).rowCount,
+    ).toBe(1);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
@@ -162,7 +174,7 @@ describe('two-phase commit coordinator (bench:2pc) on real PostgreSQL', () => {
       expect(done).toBe(false);
 
       // ...until recovery reads the logged decision and commits both parts.
-      const r = await recover(services, log);
+      const r = await recover(services, log, `${GID_PREFIX}killed_`);
       expect(r).toEqual({ committed: [`${gid}_p1`, `${gid}_p2`], rolledBack: [] });
       await expect(write).resolves.toMatchObject({ rowCount: 1 });
     } finally {
@@ -191,5 +203,73 @@ describe('two-phase commit coordinator (bench:2pc) on real PostgreSQL', () => {
     expect(await recover(services, log)).toEqual({ committed: [], rolledBack: [gid] });
     expect(await amount(1, 4)).toBe(before);
     expect(await records(1, gid)).toBe(0);
+  });
+
+  it('sends 4 statements per service plus 2 to the log, for 1, 2 and 3 services', async () => {
+    const counts: number[] = [];
+    for (const n of [1, 2, 3]) {
+      const f = await new TwoPhaseCoordinator(all.slice(0, n), log).run(
+        `${GID_PREFIX}count_${n}`,
+        all.slice(0, n).map(() => ({ resourceId: 5, amount: 1 })),
+      );
+      counts.push(f.roundTrips);
+      expect(f.lockMs).toHaveLength(n);
+    }
+    // 2 × services protocol messages (PREPARE, COMMIT PREPARED) + BEGIN and the work each.
+    expect(counts).toEqual([6, 10, 14]);
+  });
+
+  it("recovery with the dead coordinator's prefix leaves a live coordinator's prepared part alone", async () => {
+    const prepare = async (gid: string, row: number) => {
+      const c = await all[2].connect();
+      try {
+        await c.query('BEGIN');
+        await c.query('UPDATE svc.resource SET amount = amount - 1 WHERE id = $1', [row]);
+        await c.query(`PREPARE TRANSACTION '${gid}'`);
+      } finally {
+        c.release();
+      }
+    };
+    // The live one is between its PREPARE and its decision: not recovery's to roll back.
+    await prepare(`${GID_PREFIX}dead_7_p1`, 6);
+    await prepare(`${GID_PREFIX}live_7_p1`, 7);
+    await log.query('INSERT INTO coordinator.decision (gid, services) VALUES ($1, $2)', [
+      `${GID_PREFIX}dead_7`,
+      [0],
+    ]);
+    expect(await recover([all[2]], log, `${GID_PREFIX}dead_`)).toEqual({
+      committed: [`${GID_PREFIX}dead_7_p1`],
+      rolledBack: [],
+    });
+    const left = await all[2].query<{ gid: string }>(
+      'SELECT gid FROM pg_prepared_xacts WHERE database = current_database()',
+    );
+    expect(left.rows.map((r) => r.gid)).toEqual([`${GID_PREFIX}live_7_p1`]);
+    expect(await rollbackAllPrepared([all[2]])).toBe(1);
+    // A prefix outside the coordinator's gids is refused, not run.
+    await expect(recover([all[2]], log, 'other_')).rejects.toThrow(/not a coordinator prefix/);
+  });
+
+  it("the bench's coordinator-kill scenario: prepared parts left, a writer times out, recovery frees it", async () => {
+    const tasks: (() => Promise<void> | void)[] = [];
+    const cleanup = { add: (_name: string, run: () => Promise<void> | void) => tasks.unshift(run) };
+    try {
+      const r = await coordinatorKill({
+        serviceUrls: urls.slice(0, 2),
+        logUrl,
+        recoverAfterMs: 500,
+        cleanup,
+      });
+      expect(r.preparedAfterKill).toEqual([1, 1]);
+      // The prepared transactions' locks belong to no session.
+      expect(r.orphanLocks).toBeGreaterThan(0);
+      expect(r.timeoutWriter.error).toMatch(/^55P03 /);
+      expect(r.recovery).toEqual({ committed: 2, rolledBack: 0 });
+      expect(r.preparedAfterRecovery).toBe(0);
+      expect(r.background.errors).toBe(0);
+      expect((await log.query('SELECT gid FROM coordinator.decision')).rowCount).toBe(0);
+    } finally {
+      for (const run of tasks) await run();
+    }
   });
 });
