@@ -15,7 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Client, Pool } from 'pg';
-import { Cleanup, startPostgres, startRedis, type BenchRedis } from '../bench/bench-infra';
+import {
+  Cleanup,
+  runBench,
+  startPostgres,
+  startRedis,
+  type BenchRedis,
+} from '../bench/bench-infra';
 import { FinalWatcher, runPhase } from '../bench/bench-load';
 import { machineInfo, machineLine, writeResult } from '../bench/bench-machine';
 import { REPO_ROOT, buildServiceSnapshot, startService } from '../bench/bench-service';
@@ -99,205 +105,187 @@ async function flushRedis(redis: BenchRedis | null): Promise<void> {
   r.disconnect();
 }
 
-async function main(): Promise<void> {
-  const cleanup = new Cleanup();
-  const stop = async (code: number) => {
-    await cleanup.runAll();
-    process.exit(code);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(130));
-  const timer = setTimeout(() => {
-    log(`time limit of ${TIMEOUT_MS} ms reached: stopping`);
-    void stop(1);
-  }, TIMEOUT_MS);
+async function main(cleanup: Cleanup): Promise<void> {
   const loadAtStart = os.loadavg();
-  try {
-    const mainJs = buildServiceSnapshot(cleanup, log);
-    const given = process.env.BENCH_2PC_DATABASE_URL;
-    // Prepared transactions are server-wide: every client may hold one per service at once.
-    const server: Server = given
-      ? await givenServer(given, cleanup)
-      : await startPostgres(cleanup, ['-c', `max_prepared_transactions=${MAX_N * CLIENTS + 10}`]);
-    const wantRedis = (process.env.BENCH_2PC_QUEUE ?? 'redis') === 'redis';
-    const redis = wantRedis ? await startRedis(cleanup) : null;
-    const queue = redis ? 'BullMQ on Redis' : 'BullMQ on PostgreSQL';
-    const machine = await machineInfo(server.adminUrl, [redis ? 'redis' : 'postgres']);
-    log(machineLine(machine));
+  const mainJs = buildServiceSnapshot(cleanup, log);
+  const given = process.env.BENCH_2PC_DATABASE_URL;
+  // Prepared transactions are server-wide: every client may hold one per service at once.
+  const server: Server = given
+    ? await givenServer(given, cleanup)
+    : await startPostgres(cleanup, ['-c', `max_prepared_transactions=${MAX_N * CLIENTS + 10}`]);
+  const wantRedis = (process.env.BENCH_2PC_QUEUE ?? 'redis') === 'redis';
+  const redis = wantRedis ? await startRedis(cleanup) : null;
+  const queue = redis ? 'BullMQ on Redis' : 'BullMQ on PostgreSQL';
+  const machine = await machineInfo(server.adminUrl, [redis ? 'redis' : 'postgres']);
+  log(machineLine(machine));
 
-    const services = await createServiceDatabases(server.adminUrl, MAX_N);
-    const logUrl = await server.createDatabase('twopc_coordinator');
-    const logDb = new Client({ connectionString: logUrl });
-    await logDb.connect();
-    await logDb.query(COORDINATOR_LOG_SQL);
-    await logDb.end();
-    const participants = await startParticipants(
-      services.map((s) => s.url),
+  const services = await createServiceDatabases(server.adminUrl, MAX_N);
+  const logUrl = await server.createDatabase('twopc_coordinator');
+  const logDb = new Client({ connectionString: logUrl });
+  await logDb.connect();
+  await logDb.query(COORDINATOR_LOG_SQL);
+  await logDb.end();
+  const participants = await startParticipants(
+    services.map((s) => s.url),
+    cleanup,
+  );
+
+  const runs: RunFigures[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const figures: RunFigures = {};
+    const databaseUrl = await server.createDatabase(`twopc_saga_${run}`);
+    await flushRedis(redis);
+    const apiKey = `bench-${randomBytes(16).toString('hex')}`;
+    const service = await startService(
+      mainJs,
+      {
+        DATABASE_URL: databaseUrl,
+        ...(redis ? { REDIS_URL: redis.url } : {}),
+        SAGA_API_KEYS: apiKey,
+        NODE_ENV: 'production',
+        SAGA_ROLE: 'all',
+        SAGA_RATE_LIMIT_PER_MINUTE: '10000000',
+        DATA_DIR: path.join(os.tmpdir(), `sagachart-bench-2pc-${process.pid}`),
+      },
       cleanup,
     );
-
-    const runs: RunFigures[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      const figures: RunFigures = {};
-      const databaseUrl = await server.createDatabase(`twopc_saga_${run}`);
-      await flushRedis(redis);
-      const apiKey = `bench-${randomBytes(16).toString('hex')}`;
-      const service = await startService(
-        mainJs,
-        {
-          DATABASE_URL: databaseUrl,
-          ...(redis ? { REDIS_URL: redis.url } : {}),
-          SAGA_API_KEYS: apiKey,
-          NODE_ENV: 'production',
-          SAGA_ROLE: 'all',
-          SAGA_RATE_LIMIT_PER_MINUTE: '10000000',
-          DATA_DIR: path.join(os.tmpdir(), `sagachart-bench-2pc-${process.pid}`),
-        },
-        cleanup,
-      );
-      const db = new Client({ connectionString: databaseUrl });
-      await db.connect();
-      const watcher = new FinalWatcher(db);
-      try {
-        for (const n of NS) {
-          await registerDefinition(service.baseUrl!, apiKey, n, participants.ports);
-          const pools = servicePools(services.slice(0, n), CLIENTS);
-          const logPool = new Pool({ connectionString: logUrl, max: CLIENTS });
-          const twoPc = async () => {
-            await runTwoPhaseLoop({
-              services: pools,
-              log: logPool,
-              clients: CLIENTS,
-              firstRow: 1,
-              maxMs: WARM_MS,
-              tag: `w${run}n${n}`,
-            });
-            const r = await runTwoPhaseLoop({
-              services: pools,
-              log: logPool,
-              clients: CLIENTS,
-              firstRow: 1,
-              maxMs: PHASE_MS,
-              tag: `r${run}n${n}`,
-            });
-            figures[key('2pc', n)] = twoPcFigures(r, n);
-            log(
-              `run ${run + 1} N=${n} 2PC: ${r.perSecond.toFixed(1)} tx/s, ${r.errors.length} errors`,
-            );
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    const watcher = new FinalWatcher(db);
+    try {
+      for (const n of NS) {
+        await registerDefinition(service.baseUrl!, apiKey, n, participants.ports);
+        const pools = servicePools(services.slice(0, n), CLIENTS);
+        const logPool = new Pool({ connectionString: logUrl, max: CLIENTS });
+        const twoPc = async () => {
+          await runTwoPhaseLoop({
+            services: pools,
+            log: logPool,
+            clients: CLIENTS,
+            firstRow: 1,
+            maxMs: WARM_MS,
+            tag: `w${run}n${n}`,
+          });
+          const r = await runTwoPhaseLoop({
+            services: pools,
+            log: logPool,
+            clients: CLIENTS,
+            firstRow: 1,
+            maxMs: PHASE_MS,
+            tag: `r${run}n${n}`,
+          });
+          figures[key('2pc', n)] = twoPcFigures(r, n);
+          log(
+            `run ${run + 1} N=${n} 2PC: ${r.perSecond.toFixed(1)} tx/s, ${r.errors.length} errors`,
+          );
+        };
+        const saga = async () => {
+          const common = {
+            baseUrl: service.baseUrl!,
+            apiKey,
+            db,
+            watcher,
+            participants,
+            n,
+            clients: CLIENTS,
+            redisUrl: redis?.url ?? null,
+            firstRow: 1,
           };
-          const saga = async () => {
-            const common = {
-              baseUrl: service.baseUrl!,
-              apiKey,
-              db,
-              watcher,
-              participants,
-              n,
-              clients: CLIENTS,
-              redisUrl: redis?.url ?? null,
-              firstRow: 1,
-            };
-            await runPhase({
-              baseUrl: service.baseUrl!,
-              apiKey,
-              db,
-              watcher,
-              table: 'saga.saga_instance',
-              concurrency: CLIENTS,
-              total: 1_000_000,
-              maxMs: WARM_MS,
-              input: (c) => ({ row: 1 + c }),
-              expect: 'COMPLETED',
-              timeoutMs: 120_000,
-              definition: `tpc-saga-${n}`,
-            });
-            const s = await runSagaPhase({ ...common, maxMs: PHASE_MS });
-            figures[key('saga', n)] = sagaFigures(s, n);
-            log(
-              `run ${run + 1} N=${n} saga: ${s.phase.sagasPerSecond.toFixed(1)} sagas/s, ${s.phase.errors.length} errors`,
-            );
-          };
-          try {
-            // Alternate which side goes first, so neither always meets a cold cache.
-            if ((run + n) % 2 === 0) {
-              await twoPc();
-              await saga();
-            } else {
-              await saga();
-              await twoPc();
-            }
-          } finally {
-            await Promise.all([...pools, logPool].map((p) => p.end()));
+          await runPhase({
+            baseUrl: service.baseUrl!,
+            apiKey,
+            db,
+            watcher,
+            table: 'saga.saga_instance',
+            concurrency: CLIENTS,
+            total: 1_000_000,
+            maxMs: WARM_MS,
+            input: (c) => ({ row: 1 + c }),
+            expect: 'COMPLETED',
+            timeoutMs: 120_000,
+            definition: `tpc-saga-${n}`,
+          });
+          const s = await runSagaPhase({ ...common, maxMs: PHASE_MS });
+          figures[key('saga', n)] = sagaFigures(s, n);
+          log(
+            `run ${run + 1} N=${n} saga: ${s.phase.sagasPerSecond.toFixed(1)} sagas/s, ${s.phase.errors.length} errors`,
+          );
+        };
+        try {
+          // Alternate which side goes first, so neither always meets a cold cache.
+          if ((run + n) % 2 === 0) {
+            await twoPc();
+            await saga();
+          } else {
+            await saga();
+            await twoPc();
           }
+        } finally {
+          await Promise.all([...pools, logPool].map((p) => p.end()));
         }
-      } finally {
-        watcher.stop();
-        await db.end().catch(() => undefined);
-        await service.stop();
       }
-      runs.push(figures);
+    } finally {
+      watcher.stop();
+      await db.end().catch(() => undefined);
+      await service.stop();
     }
-
-    log(`crash: the 2PC coordinator (N=${FAILURE_N}), recovery after ${RECOVER_AFTER_MS} ms`);
-    const failureServices = services.slice(0, FAILURE_N).map((s) => s.url);
-    const c = await coordinatorKill({
-      serviceUrls: failureServices,
-      logUrl,
-      recoverAfterMs: RECOVER_AFTER_MS,
-      cleanup,
-    });
-    log(`crash: a saga worker (N=${FAILURE_N}), stall interval ${STALLED_INTERVAL_MS} ms`);
-    await flushRedis(redis);
-    const w = await workerKill({
-      mainJs,
-      databaseUrl: await server.createDatabase('twopc_saga_crash'),
-      redisUrl: redis?.url ?? null,
-      serviceUrls: failureServices,
-      participants,
-      stalledIntervalMs: STALLED_INTERVAL_MS,
-      cleanup,
-    });
-
-    const loadAtEnd = os.loadavg();
-    const { markdown, medians, ratios } = renderReport({
-      ns: NS,
-      runs,
-      clients: CLIENTS,
-      seconds: PHASE_MS / 1000,
-      queue,
-      machineLine: `${machineLine(machine)} Load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}.`,
-      coordinatorKill: c,
-      workerKill: w,
-    });
-    process.stdout.write(`${markdown}\n`);
-    const file = writeResult('2pc', {
-      machine,
-      loadAverage: { start: loadAtStart, end: loadAtEnd },
-      settings: {
-        runs: RUNS,
-        scale: SCALE,
-        ns: NS,
-        clients: CLIENTS,
-        phaseMs: PHASE_MS,
-        warmMs: WARM_MS,
-        recoverAfterMs: RECOVER_AFTER_MS,
-        stalledIntervalMs: STALLED_INTERVAL_MS,
-        failureN: FAILURE_N,
-        queue,
-      },
-      medians,
-      sagaTo2pcThroughput: ratios,
-      runs,
-      coordinatorKill: c,
-      workerKill: w,
-    });
-    log(`wrote ${path.relative(REPO_ROOT, file)}`);
-    clearTimeout(timer);
-    await stop(0);
-  } catch (err) {
-    log(`failed: ${(err as Error).stack ?? String(err)}`);
-    clearTimeout(timer);
-    await stop(1);
+    runs.push(figures);
   }
+
+  log(`crash: the 2PC coordinator (N=${FAILURE_N}), recovery after ${RECOVER_AFTER_MS} ms`);
+  const failureServices = services.slice(0, FAILURE_N).map((s) => s.url);
+  const c = await coordinatorKill({
+    serviceUrls: failureServices,
+    logUrl,
+    recoverAfterMs: RECOVER_AFTER_MS,
+    cleanup,
+  });
+  log(`crash: a saga worker (N=${FAILURE_N}), stall interval ${STALLED_INTERVAL_MS} ms`);
+  await flushRedis(redis);
+  const w = await workerKill({
+    mainJs,
+    databaseUrl: await server.createDatabase('twopc_saga_crash'),
+    redisUrl: redis?.url ?? null,
+    serviceUrls: failureServices,
+    participants,
+    stalledIntervalMs: STALLED_INTERVAL_MS,
+    cleanup,
+  });
+
+  const loadAtEnd = os.loadavg();
+  const { markdown, medians, ratios } = renderReport({
+    ns: NS,
+    runs,
+    clients: CLIENTS,
+    seconds: PHASE_MS / 1000,
+    queue,
+    machineLine: `${machineLine(machine)} Load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}.`,
+    coordinatorKill: c,
+    workerKill: w,
+  });
+  process.stdout.write(`${markdown}\n`);
+  const file = writeResult('2pc', {
+    machine,
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    settings: {
+      runs: RUNS,
+      scale: SCALE,
+      ns: NS,
+      clients: CLIENTS,
+      phaseMs: PHASE_MS,
+      warmMs: WARM_MS,
+      recoverAfterMs: RECOVER_AFTER_MS,
+      stalledIntervalMs: STALLED_INTERVAL_MS,
+      failureN: FAILURE_N,
+      queue,
+    },
+    medians,
+    sagaTo2pcThroughput: ratios,
+    runs,
+    coordinatorKill: c,
+    workerKill: w,
+  });
+  log(`wrote ${path.relative(REPO_ROOT, file)}`);
 }
 
-void main();
+void runBench(TIMEOUT_MS, log, main);

@@ -32,6 +32,35 @@ export class Cleanup {
   }
 }
 
+/**
+ * Runs a bench's body once: its cleanup runs on the body's end, its failure, SIGINT or SIGTERM
+ * and past `timeoutMs`, then the process exits (0, 1 on failure or time limit, 130 on a signal).
+ */
+export async function runBench(
+  timeoutMs: number,
+  log: (line: string) => void,
+  body: (cleanup: Cleanup) => Promise<void>,
+): Promise<void> {
+  const cleanup = new Cleanup();
+  const stop = async (code: number) => {
+    clearTimeout(timer);
+    await cleanup.runAll();
+    process.exit(code);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(130));
+  const timer = setTimeout(() => {
+    log(`time limit of ${timeoutMs} ms reached: stopping`);
+    void stop(1);
+  }, timeoutMs);
+  try {
+    await body(cleanup);
+    await stop(0);
+  } catch (err) {
+    log(`failed: ${(err as Error).stack ?? String(err)}`);
+    await stop(1);
+  }
+}
+
 /** Kills a child and waits for it: SIGTERM, then SIGKILL after graceMs. */
 export async function killChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

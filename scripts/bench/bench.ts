@@ -22,6 +22,7 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import {
   Cleanup,
+  runBench,
   startPostgres,
   startRedis,
   type BenchPostgres,
@@ -419,164 +420,144 @@ function printProfiles(dir: string): void {
   }
 }
 
-async function main(): Promise<void> {
-  const cleanup = new Cleanup();
-  const stop = async (code: number) => {
-    await cleanup.runAll();
-    process.exit(code);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(130));
-  const timer = setTimeout(() => {
-    log(`time limit of ${TIMEOUT_MS} ms reached: stopping`);
-    void stop(1);
-  }, TIMEOUT_MS);
+async function main(cleanup: Cleanup): Promise<void> {
   const loadAtStart = os.loadavg();
-  try {
-    const external = Boolean(process.env.BENCH_URL);
-    const infra: Infra = {
-      main: external ? null : buildServiceSnapshot(cleanup, log),
-      pg: external ? null : await startPostgres(cleanup),
-      // A running service's Redis is only read (dispatch latency), never flushed.
-      redis: external
-        ? process.env.BENCH_REDIS_URL
-          ? { url: process.env.BENCH_REDIS_URL, pid: null }
-          : null
-        : await startRedis(cleanup),
-      cleanup,
-    };
-    if (!external && !infra.redis && BACKENDS.includes('redis'))
-      throw new Error(
-        'no redis-server on PATH (or BENCH_REDIS_URL): run with BENCH_BACKENDS=postgres',
-      );
-    const machine = await machineInfo(
-      infra.pg?.adminUrl ?? process.env.BENCH_DATABASE_URL!,
-      BACKENDS,
+  const external = Boolean(process.env.BENCH_URL);
+  const infra: Infra = {
+    main: external ? null : buildServiceSnapshot(cleanup, log),
+    pg: external ? null : await startPostgres(cleanup),
+    // A running service's Redis is only read (dispatch latency), never flushed.
+    redis: external
+      ? process.env.BENCH_REDIS_URL
+        ? { url: process.env.BENCH_REDIS_URL, pid: null }
+        : null
+      : await startRedis(cleanup),
+    cleanup,
+  };
+  if (!external && !infra.redis && BACKENDS.includes('redis'))
+    throw new Error(
+      'no redis-server on PATH (or BENCH_REDIS_URL): run with BENCH_BACKENDS=postgres',
     );
-    log(machineLine(machine));
-    const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
-    const loadedMachineLine = () =>
-      `${machineLine(machine)} Load average at start ${loads(loadAtStart)}, at end ${loads(os.loadavg())}.`;
-    /** Writes one results JSON with the note, the machine and the load around the run. */
-    const writeFigures = (kind: string, figures: Record<string, unknown>) => {
-      const file = writeResult(kind, {
-        note: process.env.BENCH_NOTE ?? null,
-        machine,
-        loadAverage: { start: loadAtStart, end: os.loadavg() },
-        ...figures,
-      });
-      log(`wrote ${path.relative(REPO_ROOT, file)}`);
-    };
+  const machine = await machineInfo(
+    infra.pg?.adminUrl ?? process.env.BENCH_DATABASE_URL!,
+    BACKENDS,
+  );
+  log(machineLine(machine));
+  const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  const loadedMachineLine = () =>
+    `${machineLine(machine)} Load average at start ${loads(loadAtStart)}, at end ${loads(os.loadavg())}.`;
+  /** Writes one results JSON with the note, the machine and the load around the run. */
+  const writeFigures = (kind: string, figures: Record<string, unknown>) => {
+    const file = writeResult(kind, {
+      note: process.env.BENCH_NOTE ?? null,
+      machine,
+      loadAverage: { start: loadAtStart, end: os.loadavg() },
+      ...figures,
+    });
+    log(`wrote ${path.relative(REPO_ROOT, file)}`);
+  };
 
-    const soakMinutes = Number(process.env.BENCH_SOAK_MINUTES ?? 0);
-    if (soakMinutes > 0) {
-      const soak = await runSoak({
-        minutes: soakMinutes,
-        infra,
-        workerConcurrency: WORKER_CONCURRENCY,
-        log,
-      });
-      process.stdout.write(`${machineLine(machine)}\n\n${soak.markdown}\n`);
-      writeFigures('soak', {
-        soak: soak.data,
-      });
-      clearTimeout(timer);
-      return void (await stop(0));
-    }
+  const soakMinutes = Number(process.env.BENCH_SOAK_MINUTES ?? 0);
+  if (soakMinutes > 0) {
+    const soak = await runSoak({
+      minutes: soakMinutes,
+      infra,
+      workerConcurrency: WORKER_CONCURRENCY,
+      log,
+    });
+    process.stdout.write(`${machineLine(machine)}\n\n${soak.markdown}\n`);
+    writeFigures('soak', {
+      soak: soak.data,
+    });
+    return;
+  }
 
-    if (SCALE_OUT_WORKERS.length > 0) {
-      if (external || !infra.redis)
-        throw new Error('BENCH_WORKERS needs the bench’s own PostgreSQL and a redis-server');
-      const scaleOut: ScaleOutRun[] = [];
-      for (let run = 0; run < RUNS; run++) {
-        // Rotated like the backends below, so no worker count always runs on a cold cache.
-        const counts = SCALE_OUT_WORKERS.map(
-          (_, i) => SCALE_OUT_WORKERS[(i + run) % SCALE_OUT_WORKERS.length],
-        );
-        for (const workers of counts) {
-          log(`run ${run + 1}/${RUNS}, redis, 1 api + ${workers} worker process(es)`);
-          const phases = await runService('redis', run, infra, null, SCALE_OUT_PHASES, workers);
-          scaleOut.push({ run, workers, phases });
-        }
-      }
-      const { markdown, summary } = renderScaleOut(scaleOut, {
-        runs: RUNS,
-        scale: SCALE,
-        phases: SCALE_OUT_PHASES.map((p) => ({ name: p.name, label: p.label })),
-        machineLine: loadedMachineLine(),
-      });
-      process.stdout.write(`${markdown}\n`);
-      writeFigures('scaleout', {
-        settings: {
-          runs: RUNS,
-          scale: SCALE,
-          workers: SCALE_OUT_WORKERS,
-          workerConcurrency: WORKER_CONCURRENCY,
-          phases: SCALE_OUT_PHASES,
-        },
-        summary,
-        runs: scaleOut,
-      });
-      clearTimeout(timer);
-      return void (await stop(0));
-    }
-
-    const results: BackendRun[] = [];
+  if (SCALE_OUT_WORKERS.length > 0) {
+    if (external || !infra.redis)
+      throw new Error('BENCH_WORKERS needs the bench’s own PostgreSQL and a redis-server');
+    const scaleOut: ScaleOutRun[] = [];
     for (let run = 0; run < RUNS; run++) {
-      // Rotate the order so that no backend (and neither the floor nor the service) always
-      // runs first on a cold cache.
-      const order = BACKENDS.map((_, i) => BACKENDS[(i + run) % BACKENDS.length]);
-      for (const backend of order) {
-        log(`run ${run + 1}/${RUNS}, ${backend}`);
-        const phases: Record<string, PhaseFigures> = {};
-        const doFloor = async () => {
-          if (!external) phases.floor = await runFloor(backend, run, infra);
-        };
-        const doService = async () => {
-          Object.assign(
-            phases,
-            await runService(backend, run, infra, phases.floor?.sagasPerSecond ?? null),
-          );
-        };
-        if (run % 2 === 0) {
-          await doFloor();
-          await doService();
-        } else {
-          await doService();
-          await doFloor();
-        }
-        results.push({ run, backend, phases });
+      // Rotated like the backends below, so no worker count always runs on a cold cache.
+      const counts = SCALE_OUT_WORKERS.map(
+        (_, i) => SCALE_OUT_WORKERS[(i + run) % SCALE_OUT_WORKERS.length],
+      );
+      for (const workers of counts) {
+        log(`run ${run + 1}/${RUNS}, redis, 1 api + ${workers} worker process(es)`);
+        const phases = await runService('redis', run, infra, null, SCALE_OUT_PHASES, workers);
+        scaleOut.push({ run, workers, phases });
       }
     }
-    const { markdown, summary, ratios } = renderReport(results, {
+    const { markdown, summary } = renderScaleOut(scaleOut, {
       runs: RUNS,
       scale: SCALE,
-      backends: BACKENDS,
-      phases: [FLOOR_PHASE, ...SERVICE_PHASES].map((p) => ({ name: p.name, label: p.label })),
+      phases: SCALE_OUT_PHASES.map((p) => ({ name: p.name, label: p.label })),
       machineLine: loadedMachineLine(),
-      targets: TARGETS,
-      soak: null,
     });
     process.stdout.write(`${markdown}\n`);
-    writeFigures('bench', {
+    writeFigures('scaleout', {
       settings: {
         runs: RUNS,
         scale: SCALE,
-        backends: BACKENDS,
+        workers: SCALE_OUT_WORKERS,
         workerConcurrency: WORKER_CONCURRENCY,
-        phases: [FLOOR_PHASE, ...SERVICE_PHASES],
+        phases: SCALE_OUT_PHASES,
       },
-      targets: TARGETS,
       summary,
-      ratiosToFloor: ratios,
-      runs: results,
+      runs: scaleOut,
     });
-    clearTimeout(timer);
-    await stop(0);
-  } catch (err) {
-    log(`failed: ${(err as Error).stack ?? String(err)}`);
-    clearTimeout(timer);
-    await stop(1);
+    return;
   }
+
+  const results: BackendRun[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    // Rotate the order so that no backend (and neither the floor nor the service) always
+    // runs first on a cold cache.
+    const order = BACKENDS.map((_, i) => BACKENDS[(i + run) % BACKENDS.length]);
+    for (const backend of order) {
+      log(`run ${run + 1}/${RUNS}, ${backend}`);
+      const phases: Record<string, PhaseFigures> = {};
+      const doFloor = async () => {
+        if (!external) phases.floor = await runFloor(backend, run, infra);
+      };
+      const doService = async () => {
+        Object.assign(
+          phases,
+          await runService(backend, run, infra, phases.floor?.sagasPerSecond ?? null),
+        );
+      };
+      if (run % 2 === 0) {
+        await doFloor();
+        await doService();
+      } else {
+        await doService();
+        await doFloor();
+      }
+      results.push({ run, backend, phases });
+    }
+  }
+  const { markdown, summary, ratios } = renderReport(results, {
+    runs: RUNS,
+    scale: SCALE,
+    backends: BACKENDS,
+    phases: [FLOOR_PHASE, ...SERVICE_PHASES].map((p) => ({ name: p.name, label: p.label })),
+    machineLine: loadedMachineLine(),
+    targets: TARGETS,
+    soak: null,
+  });
+  process.stdout.write(`${markdown}\n`);
+  writeFigures('bench', {
+    settings: {
+      runs: RUNS,
+      scale: SCALE,
+      backends: BACKENDS,
+      workerConcurrency: WORKER_CONCURRENCY,
+      phases: [FLOOR_PHASE, ...SERVICE_PHASES],
+    },
+    targets: TARGETS,
+    summary,
+    ratiosToFloor: ratios,
+    runs: results,
+  });
 }
 
-void main();
+void runBench(TIMEOUT_MS, log, main);
