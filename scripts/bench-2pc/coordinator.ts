@@ -170,12 +170,7 @@ export async function recover(
     ).rows.map((r) => r.gid),
   );
   for (const pool of services) {
-    const { rows } = await pool.query<{ gid: string }>(
-      `SELECT gid FROM pg_prepared_xacts
-        WHERE database = current_database() AND starts_with(gid, $1)`,
-      [prefix],
-    );
-    for (const { gid } of rows) {
+    for (const gid of await preparedGids(pool, prefix)) {
       const commit = decided.has(transactionOf(gid));
       await pool.query(`${commit ? 'COMMIT' : 'ROLLBACK'} PREPARED ${gidLiteral(gid)}`);
       (commit ? committed : rolledBack).push(gid);
@@ -188,16 +183,21 @@ export async function recover(
   return { committed, rolledBack };
 }
 
+/** The prepared transactions on a service's database whose gid starts with `prefix`. */
+async function preparedGids(pool: Pool, prefix: string): Promise<string[]> {
+  const { rows } = await pool.query<{ gid: string }>(
+    `SELECT gid FROM pg_prepared_xacts
+      WHERE database = current_database() AND starts_with(gid, $1)`,
+    [prefix],
+  );
+  return rows.map((r) => r.gid);
+}
+
 /** Rolls back every prepared transaction of this coordinator, whatever the log says. */
 export async function rollbackAllPrepared(services: Pool[]): Promise<number> {
   let n = 0;
   for (const pool of services) {
-    const { rows } = await pool.query<{ gid: string }>(
-      `SELECT gid FROM pg_prepared_xacts
-        WHERE database = current_database() AND starts_with(gid, $1)`,
-      [GID_PREFIX],
-    );
-    for (const { gid } of rows) {
+    for (const gid of await preparedGids(pool, GID_PREFIX)) {
       await pool.query(`ROLLBACK PREPARED ${gidLiteral(gid)}`);
       n++;
     }
